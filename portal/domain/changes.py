@@ -1,0 +1,376 @@
+"""Change requests: one side proposes per-line changes to a purchase order, the other decides.
+
+A decision is approve (the changes are applied to the order at once, all or none), reject, or
+counter (a new request from the deciding side supersedes the old one; rounds go on until one
+side approves, rejects or withdraws). A supplier's request small enough to pass the tolerance
+policy is approved without review and recorded as auto-approved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from portal.domain.actors import Actor, Side
+from portal.domain.errors import DomainError
+from portal.domain.events import EventKind, format_time
+from portal.domain.orders import PurchaseOrder, require_reason, require_side
+from portal.domain.schedule import Schedule
+from portal.domain.states import CRMove, CRStatus, POMove, POStatus, cr_move, po_move
+
+
+class ChangeKind(StrEnum):
+    QUANTITY = "quantity"
+    DATE = "date"
+    PRICE = "price"
+    ITEM = "item"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """One proposed change to one line; exactly the field its kind needs is set."""
+
+    line_no: int
+    kind: ChangeKind
+    quantity: Decimal | None = None
+    schedule: Schedule | None = None
+    unit_price: Decimal | None = None
+    item: str | None = None
+
+    def __post_init__(self) -> None:
+        needs = {
+            ChangeKind.QUANTITY: self.quantity is not None,
+            ChangeKind.DATE: self.schedule is not None,
+            ChangeKind.PRICE: self.unit_price is not None,
+            ChangeKind.ITEM: bool(self.item and self.item.strip()),
+            ChangeKind.CANCEL: True,
+        }
+        if not needs[self.kind]:
+            field_name = {"date": "delivery schedule", "price": "unit price"}.get(
+                self.kind.value, self.kind.value
+            )
+            raise DomainError(
+                f"A {self.kind.value} change on line {self.line_no} needs the new {field_name}."
+            )
+        if self.quantity is not None and self.quantity <= 0:
+            raise DomainError(
+                f"New quantity on line {self.line_no} must be more than zero; "
+                "to drop the line, propose a cancel."
+            )
+        if self.unit_price is not None and self.unit_price < 0:
+            raise DomainError(f"New price on line {self.line_no} cannot be negative.")
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"line_no": self.line_no, "kind": self.kind.value}
+        if self.quantity is not None:
+            data["quantity"] = format(self.quantity.normalize(), "f")
+        if self.schedule is not None:
+            data["schedule"] = self.schedule.to_data()
+        if self.unit_price is not None:
+            data["unit_price"] = format(self.unit_price.normalize(), "f")
+        if self.item is not None:
+            data["item"] = self.item
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> LineChange:
+        return cls(
+            line_no=int(data["line_no"]),
+            kind=ChangeKind(data["kind"]),
+            quantity=Decimal(data["quantity"]) if "quantity" in data else None,
+            schedule=Schedule.from_data(data["schedule"]) if "schedule" in data else None,
+            unit_price=Decimal(data["unit_price"]) if "unit_price" in data else None,
+            item=data.get("item"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TolerancePolicy:
+    """Changes a supplier may make without review: a date move of at most `max_date_move_days`
+    and a quantity change within `max_qty_change_pct` percent. Anything else needs a buyer."""
+
+    max_date_move_days: int = 0
+    max_qty_change_pct: Decimal = Decimal(0)
+
+    def allows(self, po: PurchaseOrder, changes: tuple[LineChange, ...]) -> bool:
+        for change in changes:
+            line = po.line(change.line_no)
+            if change.kind == ChangeKind.DATE and change.schedule is not None:
+                reference = line.promised_date or line.need_date
+                moved = abs((change.schedule.last_date - reference).days)
+                if moved > self.max_date_move_days:
+                    return False
+            elif change.kind == ChangeKind.QUANTITY and change.quantity is not None:
+                moved_pct = abs(change.quantity - line.quantity) / line.quantity * 100
+                if moved_pct > self.max_qty_change_pct:
+                    return False
+            else:
+                return False
+        return True
+
+
+@dataclass(slots=True)
+class ChangeRequest:
+    number: str
+    po_number: str
+    status: CRStatus
+    opened_by: Side
+    opened_by_name: str
+    reason_code: str
+    comment: str
+    changes: tuple[LineChange, ...]
+    due_at: datetime
+    round: int = 1
+    supersedes: str | None = None
+    from_acknowledgement: bool = False
+    auto_approved: bool = False
+    decided_by_name: str = ""
+    decision_comment: str = ""
+    version: int = 1
+    superseded_by: str | None = field(default=None)
+
+    @property
+    def deciding_side(self) -> Side:
+        return Side.INTERNAL if self.opened_by == Side.SUPPLIER else Side.SUPPLIER
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "round": self.round,
+            "opened_by": self.opened_by.value,
+            "reason_code": self.reason_code,
+            "comment": self.comment,
+            "changes": [change.to_data() for change in self.changes],
+            "supersedes": self.supersedes,
+            "due_at": format_time(self.due_at),
+        }
+
+
+def _side_of(actor: Actor) -> Side:
+    require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "take part in change requests")
+    return actor.side
+
+
+def _validate(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> None:
+    if not changes:
+        raise DomainError("A change request needs at least one change.")
+    seen: set[tuple[int, ChangeKind]] = set()
+    for change in changes:
+        if (change.line_no, change.kind) in seen:
+            raise DomainError(f"Line {change.line_no} has two {change.kind.value} changes.")
+        seen.add((change.line_no, change.kind))
+        line = po.open_line(change.line_no)
+        if change.kind == ChangeKind.QUANTITY and change.quantity is not None:
+            if change.quantity < line.shipped_qty:
+                raise DomainError(
+                    f"Line {line.line_no} has already shipped {line.shipped_qty}; "
+                    f"its quantity cannot drop to {change.quantity}."
+                )
+        elif change.kind == ChangeKind.CANCEL:
+            if line.shipped_qty > 0:
+                raise DomainError(
+                    f"Line {line.line_no} has already shipped {line.shipped_qty}; "
+                    "it can no longer be cancelled."
+                )
+            if len([c for c in changes if c.line_no == change.line_no]) > 1:
+                raise DomainError(f"Line {line.line_no} is cancelled; it needs no other change.")
+        elif change.kind == ChangeKind.DATE and change.schedule is not None:
+            quantity = next(
+                (c.quantity for c in changes if c.line_no == line.line_no and c.quantity),
+                line.quantity,
+            )
+            if change.schedule.total + line.shipped_qty > quantity:
+                raise DomainError(
+                    f"Line {line.line_no}: the delivery schedule ({change.schedule.total}) "
+                    f"is for more than the {quantity - line.shipped_qty} left to ship."
+                )
+
+
+def open_change_request(
+    po: PurchaseOrder,
+    actor: Actor,
+    *,
+    changes: tuple[LineChange, ...],
+    reason_code: str,
+    comment: str,
+    due_at: datetime,
+    policy: TolerancePolicy,
+    from_acknowledgement: bool = False,
+) -> ChangeRequest:
+    side = _side_of(actor)
+    require_reason(reason_code)
+    if not from_acknowledgement:
+        po_move(po.status, POMove.OPEN_CHANGE_REQUEST, po.number)
+    _validate(po, changes)
+    cr = ChangeRequest(
+        number=po.next_cr_number(),
+        po_number=po.number,
+        status=CRStatus.OPEN,
+        opened_by=side,
+        opened_by_name=actor.name,
+        reason_code=reason_code,
+        comment=comment,
+        changes=changes,
+        due_at=due_at,
+        from_acknowledgement=from_acknowledgement,
+    )
+    po.record(actor, EventKind.CR_OPENED, cr.summary())
+    if side == Side.SUPPLIER and policy.allows(po, changes):
+        cr.status = cr_move(cr.status, CRMove.APPROVE, cr.number)
+        cr.auto_approved = True
+        cr.decided_by_name = "system"
+        applied = _apply(po, cr)
+        po.record(
+            Actor.system(),
+            EventKind.CR_AUTO_APPROVED,
+            {"number": cr.number, "applied": applied, "policy": _policy_data(policy)},
+        )
+    return cr
+
+
+def _policy_data(policy: TolerancePolicy) -> dict[str, Any]:
+    return {
+        "max_date_move_days": policy.max_date_move_days,
+        "max_qty_change_pct": format(policy.max_qty_change_pct.normalize(), "f"),
+    }
+
+
+def _decider(cr: ChangeRequest, actor: Actor, doing: str) -> None:
+    if _side_of(actor) != cr.deciding_side:
+        raise DomainError(
+            f"Change request {cr.number} was opened by the {cr.opened_by.value} side; "
+            f"only the {cr.deciding_side.value} side can {doing} it."
+        )
+
+
+def approve(po: PurchaseOrder, cr: ChangeRequest, actor: Actor, comment: str = "") -> None:
+    _decider(cr, actor, "approve")
+    cr.status = cr_move(cr.status, CRMove.APPROVE, cr.number)
+    cr.decided_by_name, cr.decision_comment = actor.name, comment
+    applied = _apply(po, cr)
+    po.record(
+        actor, EventKind.CR_APPROVED, {"number": cr.number, "comment": comment, "applied": applied}
+    )
+
+
+def reject(po: PurchaseOrder, cr: ChangeRequest, actor: Actor, reason: str) -> None:
+    _decider(cr, actor, "reject")
+    if not reason.strip():
+        raise DomainError("Say why the change request is rejected.")
+    cr.status = cr_move(cr.status, CRMove.REJECT, cr.number)
+    cr.decided_by_name, cr.decision_comment = actor.name, reason
+    before = _fall_back_to_issued(po, cr)
+    po.record(
+        actor,
+        EventKind.CR_REJECTED,
+        {"number": cr.number, "reason": reason, "status": {"before": before, "after": po.status}},
+    )
+
+
+def withdraw(po: PurchaseOrder, cr: ChangeRequest, actor: Actor, comment: str = "") -> None:
+    if _side_of(actor) != cr.opened_by:
+        raise DomainError(
+            f"Only the {cr.opened_by.value} side, which opened change request {cr.number}, "
+            "can withdraw it."
+        )
+    cr.status = cr_move(cr.status, CRMove.WITHDRAW, cr.number)
+    cr.decided_by_name, cr.decision_comment = actor.name, comment
+    before = _fall_back_to_issued(po, cr)
+    po.record(
+        actor,
+        EventKind.CR_WITHDRAWN,
+        {"number": cr.number, "comment": comment, "status": {"before": before, "after": po.status}},
+    )
+
+
+def counter(
+    po: PurchaseOrder,
+    cr: ChangeRequest,
+    actor: Actor,
+    *,
+    changes: tuple[LineChange, ...],
+    reason_code: str,
+    comment: str,
+    due_at: datetime,
+) -> ChangeRequest:
+    """The deciding side answers with changes of its own; they supersede the request."""
+    _decider(cr, actor, "counter")
+    require_reason(reason_code)
+    _validate(po, changes)
+    cr.status = cr_move(cr.status, CRMove.COUNTER, cr.number)
+    cr.decided_by_name, cr.decision_comment = actor.name, comment
+    new = ChangeRequest(
+        number=po.next_cr_number(),
+        po_number=po.number,
+        status=CRStatus.OPEN,
+        opened_by=actor.side,
+        opened_by_name=actor.name,
+        reason_code=reason_code,
+        comment=comment,
+        changes=changes,
+        due_at=due_at,
+        round=cr.round + 1,
+        supersedes=cr.number,
+        from_acknowledgement=cr.from_acknowledgement,
+    )
+    cr.superseded_by = new.number
+    po.record(actor, EventKind.CR_COUNTERED, {"number": cr.number, "countered_by": new.number})
+    po.record(actor, EventKind.CR_OPENED, new.summary())
+    return new
+
+
+def _fall_back_to_issued(po: PurchaseOrder, cr: ChangeRequest) -> POStatus:
+    """An acknowledgement whose changes are not agreed leaves the order waiting for a new one."""
+    before = po.status
+    if cr.from_acknowledgement:
+        po.status = po_move(po.status, POMove.CHANGES_DECLINED, po.number)
+    return before
+
+
+def _apply(po: PurchaseOrder, cr: ChangeRequest) -> list[dict[str, Any]]:
+    """Apply every change of `cr` or none: all are checked against the order as it is now
+    before the first one is made."""
+    _validate(po, cr.changes)
+    status_after = po_move(po.status, POMove.CHANGES_AGREED, po.number)
+    applied: list[dict[str, Any]] = []
+    dated = {c.line_no for c in cr.changes if c.kind == ChangeKind.DATE}
+    for change in cr.changes:
+        line = po.line(change.line_no)
+        if change.kind == ChangeKind.QUANTITY and change.quantity is not None:
+            before: Any = line.quantity
+            line.quantity = change.quantity
+            after: Any = line.quantity
+            if line.line_no not in dated and line.promise is not None:
+                # Keep the promise in step with the new quantity, on its last date.
+                line.confirm(
+                    Schedule.single(line.quantity - line.shipped_qty, line.promise.last_date)
+                )
+        elif change.kind == ChangeKind.DATE and change.schedule is not None:
+            before = line.promise.to_data() if line.promise else None
+            line.confirm(change.schedule)
+            after = change.schedule.to_data()
+        elif change.kind == ChangeKind.PRICE and change.unit_price is not None:
+            before, line.unit_price = line.unit_price, change.unit_price
+            after = line.unit_price
+        elif change.kind == ChangeKind.ITEM and change.item is not None:
+            before, line.item = line.item, change.item.strip()
+            after = line.item
+        else:
+            before, line.cancelled, after = False, True, True
+        applied.append(
+            {"line_no": line.line_no, "kind": change.kind.value, "before": before, "after": after}
+        )
+    if cr.from_acknowledgement:
+        # Lines the acknowledgement changed are now agreed: they are promised too.
+        for line_no in {c.line_no for c in cr.changes} - dated:
+            line = po.line(line_no)
+            if not line.cancelled and line.promise is None:
+                line.confirm(Schedule.single(line.quantity, line.need_date))
+    po.status = status_after
+    if all(line.cancelled for line in po.lines):
+        po.status = po_move(po.status, POMove.CANCEL, po.number)
+    return applied

@@ -1,0 +1,671 @@
+"""Purchase orders and sales orders: the aggregates every command changes.
+
+An aggregate changes only through its methods; each method checks the move with the state
+machine, changes the fields and records the events that say what happened.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from portal.domain.actors import Actor, Side
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.events import (
+    EventKind,
+    PendingEvent,
+    audience_for,
+    plain,
+    po_stream,
+    so_stream,
+)
+from portal.domain.receipts import Receipt
+from portal.domain.schedule import Schedule
+from portal.domain.shipments import Shipment
+from portal.domain.states import POMove, POStatus, SOMove, SOStatus, po_move, so_move
+
+REASON_CODES: tuple[str, ...] = (
+    "material_shortage",
+    "capacity",
+    "quality",
+    "logistics",
+    "customer_request",
+    "buyer_request",
+    "force_majeure",
+    "other",
+)
+"""Why a promise moved or a change was asked for; the UI translates each code."""
+
+
+def require_side(actor: Actor, sides: Iterable[Side], doing: str) -> None:
+    allowed = set(sides)
+    if actor.side not in allowed:
+        names = " or ".join(sorted(side.value for side in allowed))
+        raise DomainError(f"Only the {names} side can {doing}.")
+
+
+def require_reason(reason_code: str) -> None:
+    if reason_code not in REASON_CODES:
+        raise DomainError(
+            f"Unknown reason code {reason_code!r}; use one of: {', '.join(REASON_CODES)}."
+        )
+
+
+def within_tolerance(total: Decimal, ordered: Decimal, tolerance_pct: Decimal) -> bool:
+    return total <= ordered * (1 + tolerance_pct / 100)
+
+
+@dataclass(slots=True)
+class Aggregate(ABC):
+    version: int
+    events: list[PendingEvent] = field(default_factory=list, kw_only=True)
+
+    @property
+    @abstractmethod
+    def stream(self) -> str: ...
+
+    def record(
+        self, actor: Actor, kind: EventKind, data: dict[str, Any], *, external: bool = True
+    ) -> None:
+        self.events.append(
+            PendingEvent(
+                stream=self.stream,
+                kind=kind,
+                actor=actor,
+                data=plain(data),
+                audience=audience_for(self.stream, external),
+            )
+        )
+
+
+# Purchase orders ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class POLine:
+    line_no: int
+    item: str
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    need_date: date
+    first_promise: Schedule | None = None
+    promise: Schedule | None = None
+    shipped_qty: Decimal = Decimal(0)
+    received_qty: Decimal = Decimal(0)
+    rejected_qty: Decimal = Decimal(0)
+    cancelled: bool = False
+
+    def __post_init__(self) -> None:
+        if self.line_no < 1:
+            raise DomainError("Line numbers start at 1.")
+        if not self.item.strip():
+            raise DomainError(f"Line {self.line_no} needs an item code.")
+        if self.quantity <= 0:
+            raise DomainError(f"Quantity on line {self.line_no} must be more than zero.")
+        if self.unit_price < 0:
+            raise DomainError(f"Price on line {self.line_no} cannot be negative.")
+
+    @property
+    def fully_shipped(self) -> bool:
+        return self.cancelled or self.shipped_qty >= self.quantity
+
+    @property
+    def fully_received(self) -> bool:
+        return self.cancelled or self.received_qty >= self.quantity
+
+    @property
+    def promised_date(self) -> date | None:
+        return self.promise.last_date if self.promise else None
+
+    def confirm(self, schedule: Schedule) -> None:
+        """The supplier commits to `schedule`; the first commitment is kept for ever."""
+        if self.first_promise is None:
+            self.first_promise = schedule
+        self.promise = schedule
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "line_no": self.line_no,
+            "item": self.item,
+            "description": self.description,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "unit_price": self.unit_price,
+            "need_date": self.need_date,
+        }
+
+
+@dataclass(slots=True)
+class PurchaseOrder(Aggregate):
+    number: str
+    supplier: str
+    currency: str
+    status: POStatus
+    lines: list[POLine]
+    buyer: str = ""
+    cr_count: int = 0
+
+    @property
+    def stream(self) -> str:
+        return po_stream(self.number)
+
+    @classmethod
+    def create(
+        cls,
+        actor: Actor,
+        *,
+        number: str,
+        supplier: str,
+        currency: str,
+        lines: list[POLine],
+        issue: bool = True,
+    ) -> PurchaseOrder:
+        require_side(actor, [Side.INTERNAL], "create purchase orders")
+        if not number.strip():
+            raise DomainError("A purchase order needs a number.")
+        if not lines:
+            raise DomainError("A purchase order needs at least one line.")
+        line_numbers = [line.line_no for line in lines]
+        if len(set(line_numbers)) != len(line_numbers):
+            raise DomainError("Each line of a purchase order needs its own line number.")
+        if len(currency) != 3 or not currency.isalpha():
+            raise DomainError(f"Currency must be a three-letter ISO code (got {currency!r}).")
+        po = cls(
+            version=1,
+            number=number,
+            supplier=supplier,
+            currency=currency.upper(),
+            status=POStatus.DRAFT,
+            lines=sorted(lines, key=lambda line: line.line_no),
+            buyer=actor.name,
+        )
+        po.record(
+            actor,
+            EventKind.PO_CREATED,
+            {"supplier": supplier, "currency": po.currency, "lines": po.lines_data()},
+            external=False,
+        )
+        if issue:
+            po.issue(actor)
+        return po
+
+    def lines_data(self) -> list[dict[str, Any]]:
+        return [line.to_data() for line in self.lines]
+
+    def line(self, line_no: int) -> POLine:
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise NotFound(f"Purchase order {self.number} has no line {line_no}.")
+
+    def open_line(self, line_no: int) -> POLine:
+        line = self.line(line_no)
+        if line.cancelled:
+            raise DomainError(f"Line {line_no} of purchase order {self.number} is cancelled.")
+        return line
+
+    @property
+    def display_status(self) -> str:
+        """The stored status, refined by what the lines say (partial shipment or receipt)."""
+        live = [line for line in self.lines if not line.cancelled]
+        if self.status in (POStatus.IN_FULFILMENT, POStatus.SHIPPED) and any(
+            line.received_qty > 0 for line in live
+        ):
+            return "partially_received"
+        if self.status == POStatus.IN_FULFILMENT and any(line.shipped_qty > 0 for line in live):
+            return "partially_shipped"
+        return self.status.value
+
+    def _move(self, move: POMove) -> POStatus:
+        before = self.status
+        self.status = po_move(self.status, move, self.number)
+        return before
+
+    def issue(self, actor: Actor) -> None:
+        require_side(actor, [Side.INTERNAL], "issue purchase orders")
+        self._move(POMove.ISSUE)
+        self.record(
+            actor,
+            EventKind.PO_ISSUED,
+            {"supplier": self.supplier, "currency": self.currency, "lines": self.lines_data()},
+        )
+
+    def accept(self, actor: Actor, promises: dict[int, Schedule] | None = None) -> None:
+        """The supplier accepts every line, on the need date unless it promises otherwise."""
+        require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "acknowledge purchase orders")
+        promises = promises or {}
+        for line_no, schedule in promises.items():
+            line = self.open_line(line_no)
+            if schedule.total != line.quantity:
+                raise DomainError(
+                    f"Accepting line {line_no} means promising its full quantity "
+                    f"({line.quantity}); propose a change to promise {schedule.total}."
+                )
+        before = self._move(POMove.ACCEPT)
+        self.record(
+            actor,
+            EventKind.PO_ACKNOWLEDGED,
+            {
+                "decision": "accepted",
+                "status": {"before": before, "after": self.status},
+                "lines": self._confirm_lines(
+                    {
+                        line.line_no: promises.get(line.line_no)
+                        or Schedule.single(line.quantity, line.need_date)
+                        for line in self.lines
+                        if not line.cancelled
+                    }
+                ),
+            },
+        )
+
+    def _confirm_lines(self, schedules: dict[int, Schedule]) -> list[dict[str, Any]]:
+        for line_no, schedule in schedules.items():
+            self.line(line_no).confirm(schedule)
+        return [
+            {"line_no": line_no, "promise": schedule.to_data()}
+            for line_no, schedule in sorted(schedules.items())
+        ]
+
+    def reject(self, actor: Actor, reason: str) -> None:
+        require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "reject purchase orders")
+        if not reason.strip():
+            raise DomainError("Say why the purchase order is rejected.")
+        before = self._move(POMove.REJECT)
+        self.record(
+            actor,
+            EventKind.PO_REJECTED,
+            {
+                "decision": "rejected",
+                "reason": reason,
+                "status": {"before": before, "after": self.status},
+            },
+        )
+
+    def accept_with_changes(self, actor: Actor, changed_lines: set[int]) -> None:
+        """The supplier accepts the lines it does not change; the rest wait for the buyer's
+        decision on the change request that follows this event."""
+        require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "acknowledge purchase orders")
+        for line_no in changed_lines:
+            self.open_line(line_no)
+        before = self._move(POMove.PROPOSE_CHANGES)
+        accepted = {
+            line.line_no: Schedule.single(line.quantity, line.need_date)
+            for line in self.lines
+            if not line.cancelled and line.line_no not in changed_lines
+        }
+        self.record(
+            actor,
+            EventKind.PO_ACKNOWLEDGED,
+            {
+                "decision": "accepted_with_changes",
+                "changed_lines": sorted(changed_lines),
+                "status": {"before": before, "after": self.status},
+                "lines": self._confirm_lines(accepted),
+            },
+        )
+
+    def next_cr_number(self) -> str:
+        self.cr_count += 1
+        return f"{self.number}-CR{self.cr_count}"
+
+    def change_promise(
+        self,
+        actor: Actor,
+        line_no: int,
+        schedule: Schedule,
+        reason_code: str,
+        comment: str = "",
+    ) -> None:
+        require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "change a promise")
+        require_reason(reason_code)
+        po_move(self.status, POMove.CHANGE_PROMISE, self.number)
+        line = self.open_line(line_no)
+        if line.fully_shipped:
+            raise DomainError(f"Line {line_no} is fully shipped; its promise can no longer move.")
+        if schedule.total + line.shipped_qty > line.quantity:
+            raise DomainError(
+                f"Line {line_no} has {line.quantity - line.shipped_qty} left to ship; "
+                f"the promise ({schedule.total}) cannot be for more."
+            )
+        before = line.promise
+        if before == schedule:
+            raise DomainError(f"Line {line_no} is already promised exactly like that.")
+        line.confirm(schedule)
+        self.record(
+            actor,
+            EventKind.PROMISE_CHANGED,
+            {
+                "line_no": line_no,
+                "before": before.to_data() if before else None,
+                "after": schedule.to_data(),
+                "reason_code": reason_code,
+                "comment": comment,
+            },
+        )
+
+    def post_shipment(self, actor: Actor, shipment: Shipment, tolerance_pct: Decimal) -> None:
+        require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "post shipments")
+        for shipped in shipment.lines:
+            line = self.open_line(shipped.line_no)
+            if not within_tolerance(
+                line.shipped_qty + shipped.quantity, line.quantity, tolerance_pct
+            ):
+                raise DomainError(
+                    f"Line {line.line_no}: shipping {shipped.quantity} more would make "
+                    f"{line.shipped_qty + shipped.quantity} of {line.quantity} ordered, "
+                    f"beyond the {tolerance_pct}% tolerance."
+                )
+        for shipped in shipment.lines:
+            self.line(shipped.line_no).shipped_qty += shipped.quantity
+        move = POMove.SHIP_ALL if all(line.fully_shipped for line in self.lines) else POMove.SHIP
+        before = self._move(move)
+        self.record(
+            actor,
+            EventKind.SHIPMENT_POSTED,
+            {"shipment": shipment.to_data(), "status": {"before": before, "after": self.status}},
+        )
+
+    def record_receipt(self, actor: Actor, receipt: Receipt, tolerance_pct: Decimal) -> None:
+        require_side(actor, [Side.INTERNAL], "record receipts")
+        for received in receipt.lines:
+            line = self.open_line(received.line_no)
+            if not within_tolerance(
+                line.received_qty + received.accepted, line.quantity, tolerance_pct
+            ):
+                raise DomainError(
+                    f"Line {line.line_no}: accepting {received.accepted} more would make "
+                    f"{line.received_qty + received.accepted} of {line.quantity} ordered, "
+                    f"beyond the {tolerance_pct}% over-receipt tolerance."
+                )
+        for received in receipt.lines:
+            line = self.line(received.line_no)
+            line.received_qty += received.accepted
+            line.rejected_qty += received.rejected
+        move = (
+            POMove.RECEIVE_ALL
+            if all(line.fully_received for line in self.lines)
+            else POMove.RECEIVE
+        )
+        before = self._move(move)
+        self.record(
+            actor,
+            EventKind.RECEIPT_RECORDED,
+            {"receipt": receipt.to_data(), "status": {"before": before, "after": self.status}},
+        )
+
+    def cancel(self, actor: Actor, reason: str) -> None:
+        """The buyer withdraws the order before the supplier has committed to it."""
+        require_side(actor, [Side.INTERNAL], "cancel purchase orders")
+        if not reason.strip():
+            raise DomainError("Say why the purchase order is cancelled.")
+        if self.status in (POStatus.ACKNOWLEDGED, POStatus.IN_FULFILMENT):
+            raise DomainError(
+                f"Purchase order {self.number} is acknowledged by the supplier; "
+                "open a change request to cancel it."
+            )
+        before = self._move(POMove.CANCEL)
+        self.record(
+            actor,
+            EventKind.PO_CANCELLED,
+            {"reason": reason, "status": {"before": before, "after": self.status}},
+        )
+
+    def close(self, actor: Actor) -> None:
+        require_side(actor, [Side.INTERNAL], "close purchase orders")
+        before = self._move(POMove.CLOSE)
+        self.record(
+            actor, EventKind.PO_CLOSED, {"status": {"before": before, "after": self.status}}
+        )
+
+    def comment(self, actor: Actor, text: str, *, internal_only: bool = False) -> None:
+        add_comment(self, actor, text, internal_only=internal_only)
+
+
+def add_comment(order: Aggregate, actor: Actor, text: str, *, internal_only: bool) -> None:
+    if not text.strip():
+        raise DomainError("A comment cannot be empty.")
+    if len(text) > 4000:
+        raise DomainError("A comment can be at most 4000 characters.")
+    if internal_only:
+        require_side(actor, [Side.INTERNAL], "write internal notes")
+    order.record(actor, EventKind.COMMENT_ADDED, {"text": text}, external=not internal_only)
+
+
+# Sales orders ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    """A purchase order line, as a sales line points at it."""
+
+    po_number: str
+    line_no: int
+
+
+def expected_date(po_line: POLine, quantity: Decimal, handling_days: int) -> date:
+    """When our customer can expect a linked line: when the supplier's promise covers the
+    quantity (the need date until there is a promise), plus our handling and transit days."""
+    base = po_line.promise.cover_date(quantity) if po_line.promise else po_line.need_date
+    return base + timedelta(days=handling_days)
+
+
+@dataclass(slots=True)
+class SalesLine:
+    line_no: int
+    item: str
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    requested_date: date
+    expected_date: date
+    link: LineRef | None = None
+    handling_days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.line_no < 1:
+            raise DomainError("Line numbers start at 1.")
+        if not self.item.strip():
+            raise DomainError(f"Line {self.line_no} needs an item code.")
+        if self.quantity <= 0:
+            raise DomainError(f"Quantity on line {self.line_no} must be more than zero.")
+        if self.unit_price < 0:
+            raise DomainError(f"Price on line {self.line_no} cannot be negative.")
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "line_no": self.line_no,
+            "item": self.item,
+            "description": self.description,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "unit_price": self.unit_price,
+            "requested_date": self.requested_date,
+            "expected_date": self.expected_date,
+        }
+
+
+@dataclass(slots=True)
+class SalesOrder(Aggregate):
+    number: str
+    customer: str
+    currency: str
+    status: SOStatus
+    lines: list[SalesLine]
+    contact_email: str = ""
+    contact_phone: str = ""
+    carrier: str = ""
+    tracking_no: str = ""
+
+    @property
+    def stream(self) -> str:
+        return so_stream(self.number)
+
+    @classmethod
+    def create(
+        cls,
+        actor: Actor,
+        *,
+        number: str,
+        customer: str,
+        currency: str,
+        lines: list[SalesLine],
+        contact_email: str = "",
+        contact_phone: str = "",
+    ) -> SalesOrder:
+        require_side(actor, [Side.INTERNAL], "create sales orders")
+        if not number.strip():
+            raise DomainError("A sales order needs a number.")
+        if not lines:
+            raise DomainError("A sales order needs at least one line.")
+        line_numbers = [line.line_no for line in lines]
+        if len(set(line_numbers)) != len(line_numbers):
+            raise DomainError("Each line of a sales order needs its own line number.")
+        if len(currency) != 3 or not currency.isalpha():
+            raise DomainError(f"Currency must be a three-letter ISO code (got {currency!r}).")
+        if not (contact_email.strip() or contact_phone.strip()):
+            raise DomainError("A sales order needs the customer's contact e-mail or phone.")
+        so = cls(
+            version=1,
+            number=number,
+            customer=customer,
+            currency=currency.upper(),
+            status=SOStatus.OPEN,
+            lines=sorted(lines, key=lambda line: line.line_no),
+            contact_email=contact_email.strip(),
+            contact_phone=contact_phone.strip(),
+        )
+        so.record(
+            actor,
+            EventKind.SO_CREATED,
+            {
+                "customer": customer,
+                "currency": so.currency,
+                "lines": [line.to_data() for line in so.lines],
+            },
+        )
+        return so
+
+    def line(self, line_no: int) -> SalesLine:
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise NotFound(f"Sales order {self.number} has no line {line_no}.")
+
+    def _move(self, move: SOMove) -> SOStatus:
+        before = self.status
+        self.status = so_move(self.status, move, self.number)
+        return before
+
+    def link_line(
+        self,
+        actor: Actor,
+        line_no: int,
+        ref: LineRef,
+        po_line: POLine,
+        handling_days: int,
+    ) -> None:
+        require_side(actor, [Side.INTERNAL], "link sales lines to purchase order lines")
+        so_move(self.status, SOMove.LINK, self.number)
+        if handling_days < 0:
+            raise DomainError("Handling days cannot be negative.")
+        if po_line.cancelled:
+            raise DomainError(f"Line {ref.line_no} of purchase order {ref.po_number} is cancelled.")
+        line = self.line(line_no)
+        if line.item != po_line.item:
+            raise DomainError(
+                f"Sales line {line_no} is for item {line.item}, but purchase order line "
+                f"{ref.po_number}/{ref.line_no} is for {po_line.item}."
+            )
+        before = line.link
+        line.link = ref
+        line.handling_days = handling_days
+        # The link itself names our supplier's order, which the customer must not learn.
+        self.record(
+            actor,
+            EventKind.LINE_LINKED,
+            {
+                "line_no": line_no,
+                "before": {"po_number": before.po_number, "line_no": before.line_no}
+                if before
+                else None,
+                "after": {"po_number": ref.po_number, "line_no": ref.line_no},
+                "handling_days": handling_days,
+            },
+            external=False,
+        )
+        self.follow(actor, line_no, po_line, cause="linked")
+
+    def follow(self, actor: Actor, line_no: int, po_line: POLine, *, cause: str) -> bool:
+        """Re-derive a linked line's expected date from its purchase order line.
+
+        Returns whether the date moved; the customer reads why in general words only.
+        """
+        line = self.line(line_no)
+        if self.status != SOStatus.OPEN:
+            return False
+        after = expected_date(po_line, line.quantity, line.handling_days)
+        before = line.expected_date
+        if after == before:
+            return False
+        line.expected_date = after
+        self.record(
+            actor,
+            EventKind.EXPECTED_DATE_CHANGED,
+            {"line_no": line_no, "before": before, "after": after, "cause": cause},
+        )
+        return True
+
+    def ship(self, actor: Actor, carrier: str, tracking_no: str, shipped_on: date) -> None:
+        require_side(actor, [Side.INTERNAL], "ship sales orders")
+        if not carrier.strip():
+            raise DomainError("A shipment needs the carrier's name.")
+        before = self._move(SOMove.SHIP)
+        self.carrier, self.tracking_no = carrier.strip(), tracking_no.strip()
+        self.record(
+            actor,
+            EventKind.SO_SHIPPED,
+            {
+                "carrier": self.carrier,
+                "tracking_no": self.tracking_no,
+                "shipped_on": shipped_on,
+                "status": {"before": before, "after": self.status},
+            },
+        )
+
+    def deliver(self, actor: Actor, delivered_on: date) -> None:
+        require_side(actor, [Side.INTERNAL], "confirm deliveries")
+        before = self._move(SOMove.DELIVER)
+        self.record(
+            actor,
+            EventKind.SO_DELIVERED,
+            {"delivered_on": delivered_on, "status": {"before": before, "after": self.status}},
+        )
+
+    def close(self, actor: Actor) -> None:
+        require_side(actor, [Side.INTERNAL], "close sales orders")
+        before = self._move(SOMove.CLOSE)
+        self.record(
+            actor, EventKind.SO_CLOSED, {"status": {"before": before, "after": self.status}}
+        )
+
+    def cancel(self, actor: Actor, reason: str) -> None:
+        require_side(actor, [Side.INTERNAL], "cancel sales orders")
+        if not reason.strip():
+            raise DomainError("Say why the sales order is cancelled.")
+        before = self._move(SOMove.CANCEL)
+        self.record(
+            actor,
+            EventKind.SO_CANCELLED,
+            {"reason": reason, "status": {"before": before, "after": self.status}},
+        )
+
+    def comment(self, actor: Actor, text: str, *, internal_only: bool = False) -> None:
+        add_comment(self, actor, text, internal_only=internal_only)

@@ -1,0 +1,94 @@
+"""Buyers issue, cancel and close purchase orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.domain.actors import Actor
+from portal.domain.errors import DomainError, check_version
+from portal.domain.orders import POLine, PurchaseOrder
+from portal.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePurchaseOrder:
+    supplier: str
+    currency: str
+    lines: list[POLine]
+    number: str | None = None
+    draft: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDraft:
+    number: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPurchaseOrder:
+    number: str
+    version: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePurchaseOrder:
+    number: str
+    version: int
+
+
+async def issue_purchase_order(
+    uow: UnitOfWork, actor: Actor, cmd: IssuePurchaseOrder
+) -> PurchaseOrder:
+    async with uow:
+        if await uow.organisations.kind_of(cmd.supplier) != "supplier":
+            raise DomainError(f"{cmd.supplier!r} is not a supplier known to the portal.")
+        number = cmd.number or await uow.counters.next("PO", uow.now.date())
+        if await uow.purchase_orders.exists(number):
+            raise DomainError(f"Purchase order {number} already exists.")
+        po = PurchaseOrder.create(
+            actor,
+            number=number,
+            supplier=cmd.supplier,
+            currency=cmd.currency,
+            lines=cmd.lines,
+            issue=not cmd.draft,
+        )
+        await uow.add(po)
+        await uow.commit()
+    return po
+
+
+async def issue_draft(uow: UnitOfWork, actor: Actor, cmd: IssueDraft) -> PurchaseOrder:
+    async with uow:
+        po = await uow.purchase_orders.get(actor, cmd.number)
+        check_version(f"Purchase order {po.number}", po.version, cmd.version)
+        po.issue(actor)
+        await uow.save(po)
+        await uow.commit()
+    return po
+
+
+async def cancel_purchase_order(
+    uow: UnitOfWork, actor: Actor, cmd: CancelPurchaseOrder
+) -> PurchaseOrder:
+    async with uow:
+        po = await uow.purchase_orders.get(actor, cmd.number)
+        check_version(f"Purchase order {po.number}", po.version, cmd.version)
+        po.cancel(actor, cmd.reason)
+        await uow.save(po)
+        await uow.commit()
+    return po
+
+
+async def close_purchase_order(
+    uow: UnitOfWork, actor: Actor, cmd: ClosePurchaseOrder
+) -> PurchaseOrder:
+    async with uow:
+        po = await uow.purchase_orders.get(actor, cmd.number)
+        check_version(f"Purchase order {po.number}", po.version, cmd.version)
+        po.close(actor)
+        await uow.save(po)
+        await uow.commit()
+    return po

@@ -1,0 +1,126 @@
+"""One command, one transaction: repositories, the clock, and the events written at commit.
+
+    async with uow:
+        po = await uow.purchase_orders.get(actor, number)
+        po.change_promise(...)
+        await uow.save(po)
+        await uow.commit()
+
+Leaving the block without `commit()` (or with an exception) rolls everything back, events
+included. Events the aggregates recorded are sealed and written inside the same transaction by
+`commit()`, and kept in `committed` for whoever publishes them after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from portal.db import timeline
+from portal.db.database import Database
+from portal.db.repositories import (
+    ChangeRequests,
+    Counters,
+    Organisations,
+    PurchaseOrders,
+    Receipts,
+    SalesOrders,
+    Shipments,
+)
+from portal.domain.changes import TolerancePolicy
+from portal.domain.events import Event
+from portal.domain.orders import Aggregate, PurchaseOrder, SalesOrder
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The business settings commands obey (from `Settings`; admins change them later)."""
+
+    tolerance: TolerancePolicy = TolerancePolicy()
+    over_delivery_pct: Decimal = Decimal(0)
+    cr_sla_hours: int = 24
+    handling_days: int = 2
+
+
+class UnitOfWork:
+    def __init__(
+        self, db: Database, rules: Rules | None = None, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.db = db
+        self.rules = rules or Rules()
+        self.clock = clock
+        self.committed: list[Event] = []
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._transaction: AbstractAsyncContextManager[Any] = self.db.write_transaction()
+        await self._transaction.__aenter__()
+        self._done = False
+        self._touched: list[Aggregate] = []
+        self.now = self.clock()
+        self.purchase_orders = PurchaseOrders()
+        self.sales_orders = SalesOrders()
+        self.change_requests = ChangeRequests()
+        self.shipments = Shipments()
+        self.receipts = Receipts()
+        self.organisations = Organisations()
+        self.counters = Counters()
+        self.committed = []
+        return self
+
+    async def add(self, order: PurchaseOrder | SalesOrder) -> None:
+        if isinstance(order, PurchaseOrder):
+            await self.purchase_orders.add(order, self.now)
+        else:
+            await self.sales_orders.add(order, self.now)
+        self._touched.append(order)
+
+    async def save(self, order: PurchaseOrder | SalesOrder, *, checked: bool = True) -> None:
+        if isinstance(order, PurchaseOrder):
+            await self.purchase_orders.save(order, self.now, checked=checked)
+        else:
+            await self.sales_orders.save(order, self.now, checked=checked)
+        self._touched.append(order)
+
+    async def commit(self) -> None:
+        pending = [event for order in _unique(self._touched) for event in order.events]
+        written = await timeline.append(pending, self.clock())
+        for order in self._touched:
+            order.events.clear()
+        self._done = True
+        self._written = written
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None and not self._done:
+            exc_type, exc = _Abandoned, _Abandoned()
+        try:
+            await self._transaction.__aexit__(exc_type, exc, tb)
+        except _Abandoned:
+            pass
+        if exc is None:
+            self.committed = self._written
+
+
+class _Abandoned(Exception):
+    """A unit of work left without commit: roll back quietly."""
+
+
+def _unique(orders: list[Aggregate]) -> list[Aggregate]:
+    seen: list[Aggregate] = []
+    for order in orders:
+        if not any(order is other for other in seen):
+            seen.append(order)
+    return seen
