@@ -15,16 +15,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
+import pytest
+
 os.environ.setdefault("PICCOLO_CONF", "portal.piccolo_conf")
 for _key in [key for key in os.environ if key.startswith("PORTAL_")]:
     if _key != "PORTAL_TEST_POSTGRES_URL":
         del os.environ[_key]
 
-import asyncpg
-import pytest
-
-from portal.db import tables
-from portal.db.database import Database
+from portal.db import tables  # noqa: E402  (the environment above must be set first)
+from portal.db.database import Database  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -73,11 +73,11 @@ class Database:
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[Any]:
         if self.is_sqlite:
-            async with self._write_lock:
-                async with self.engine.transaction(
-                    transaction_type=TransactionType.immediate
-                ) as transaction:
-                    yield transaction
+            async with (
+                self._write_lock,
+                self.engine.transaction(transaction_type=TransactionType.immediate) as transaction,
+            ):
+                yield transaction
         else:
             async with self.engine.transaction() as transaction:
                 yield transaction

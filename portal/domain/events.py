@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -109,7 +109,7 @@ def format_time(at: datetime) -> str:
     """UTC, microseconds, `Z`: the one spelling of a time that goes into a hash."""
     if at.tzinfo is None:
         raise ValueError("event times must be timezone-aware")
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def encode_audience(audience: tuple[Side, ...]) -> str:

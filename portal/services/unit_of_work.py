@@ -14,8 +14,8 @@ included. Events the aggregates recorded are sealed and written inside the same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -45,7 +45,7 @@ def utc_now() -> datetime:
 class Rules:
     """The business settings commands obey (from `Settings`; admins change them later)."""
 
-    tolerance: TolerancePolicy = TolerancePolicy()
+    tolerance: TolerancePolicy = field(default_factory=TolerancePolicy)
     over_delivery_pct: Decimal = Decimal(0)
     cr_sla_hours: int = 24
     handling_days: int = 2
@@ -106,10 +106,8 @@ class UnitOfWork:
     ) -> None:
         if exc is None and not self._done:
             exc_type, exc = _Abandoned, _Abandoned()
-        try:
+        with suppress(_Abandoned):
             await self._transaction.__aexit__(exc_type, exc, tb)
-        except _Abandoned:
-            pass
         if exc is None:
             self.committed = self._written
 
