@@ -2,7 +2,7 @@
 
 Databases are real: one SQLite file and one PostgreSQL database per test process (xdist
 worker), each migrated once with `portal migrate` and emptied before every test that uses it.
-PostgreSQL is the local server (PORTAL_TEST_POSTGRES_URL, default 127.0.0.1:5432, trust auth);
+PostgreSQL is the local server (TEST_POSTGRES_URL, default 127.0.0.1:5432, trust auth);
 if it cannot be reached the tests that need it fail with a message saying so.
 """
 
@@ -20,14 +20,13 @@ import pytest
 
 os.environ.setdefault("PICCOLO_CONF", "portal.piccolo_conf")
 for _key in [key for key in os.environ if key.startswith("PORTAL_")]:
-    if _key != "PORTAL_TEST_POSTGRES_URL":
-        del os.environ[_key]
+    del os.environ[_key]
 
 from portal.db import tables  # noqa: E402  (the environment above must be set first)
 from portal.db.database import Database  # noqa: E402
 
 ADMIN_URL = os.environ.get(
-    "PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 ENGINES = ["sqlite", "postgresql"]
 
@@ -52,7 +51,7 @@ async def _admin(sql: str) -> None:
     except OSError as error:
         pytest.fail(
             f"PostgreSQL is not reachable at {ADMIN_URL} ({error}); start it "
-            "(see README, Development) or set PORTAL_TEST_POSTGRES_URL.",
+            "(see README, Development) or set TEST_POSTGRES_URL.",
             pytrace=False,
         )
     try:
