@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
+import socket
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, NoReturn
 
 from portal.settings import Settings, SettingsError
 
@@ -31,34 +33,38 @@ def _settings() -> Settings:
         _fail(str(error), EXIT_USAGE)
 
 
-def _run(settings: Settings, job: Callable[[Settings], Awaitable[int]]) -> int:
-    from portal.db.database import DatabaseURLError
+def _run(settings: Settings, job: Callable[[Settings], Coroutine[Any, Any, int]]) -> int:
+    from portal.db.database import DatabaseURLError, without_password
 
     # Piccolo's own migration commands find the engine through this module.
     os.environ.setdefault("PICCOLO_CONF", "portal.piccolo_conf")
+    from portal.db.migrations import MigrationFailed
+    from portal.domain.errors import DomainError
+
     try:
         return asyncio.run(job(settings))
     except DatabaseURLError as error:
         _fail(str(error), EXIT_USAGE)
-    except (OSError, ConnectionError) as error:
-        _fail(f"cannot reach the database at {_safe_url(settings.database_url)}: {error}")
+    except BrokenPipeError:
+        # The reader went away (`portal demo | head`): nothing left to tell anyone.
+        sys.stderr.close()
+        return EXIT_FAILED
+    except (ConnectionError, TimeoutError, socket.gaierror) as error:
+        _fail(f"cannot reach the database at {without_password(settings.database_url)}: {error}")
+    except OSError as error:
+        if error.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
+            _fail(
+                f"cannot reach the database at {without_password(settings.database_url)}: {error}"
+            )
+        _fail(f"{error.strerror or error} ({error.filename or 'no file'})")
+    except (DomainError, MigrationFailed) as error:
+        _fail(str(error))
     except KeyboardInterrupt:
         return 130
     except Exception as error:
         if type(error).__module__.startswith(("asyncpg", "sqlite3")):
-            _fail(f"database error at {_safe_url(settings.database_url)}: {error}")
+            _fail(f"database error at {without_password(settings.database_url)}: {error}")
         raise
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 async def _migrate(settings: Settings) -> int:
@@ -89,10 +95,13 @@ async def _demo(settings: Settings) -> int:
 async def _verify(settings: Settings) -> int:
     from portal.db import timeline
     from portal.db.database import Database
+    from portal.db.migrations import pending_migrations
 
     db = Database(settings.database_url)
     await db.start()
     try:
+        if await pending_migrations(db):
+            _fail("the database is not migrated; run `portal migrate` first.")
         breaks = await timeline.verify()
     finally:
         await db.close()
@@ -109,13 +118,14 @@ async def _verify(settings: Settings) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int) -> int:
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        # Until sign-in exists (the OAuth issue), the portal must not face a network.
+        _fail("until sign-in is built, the portal serves only on 127.0.0.1.", EXIT_USAGE)
+
     import uvicorn
 
     from portal.app import create_app
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        # Until sign-in exists (the OAuth issue), the portal must not face a network.
-        _fail("until sign-in is built, the portal serves only on 127.0.0.1.", EXIT_USAGE)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
     return 0
 
@@ -153,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _settings()
     if args.command == "serve":
         return _serve(settings, args.host or settings.host, args.port or settings.port)
-    jobs: dict[str, Callable[[Settings], Awaitable[int]]] = {
+    jobs: dict[str, Callable[[Settings], Coroutine[Any, Any, int]]] = {
         "migrate": _migrate,
         "demo": _demo,
         "verify-timeline": _verify,

@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from portal.db.database import without_password
 from portal.domain.changes import TolerancePolicy
 from portal.services.unit_of_work import Rules
 
 PREFIX = "PORTAL_"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 class SettingsError(ValueError):
@@ -69,8 +71,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def check(self) -> None:
         if urlsplit(self.database_url).scheme not in ("sqlite", "postgresql", "postgres"):
             raise SettingsError(
-                f"PORTAL_DATABASE_URL={self.database_url!r}: use sqlite:///FILE or "
-                "postgresql://USER@HOST:PORT/DATABASE."
+                f"PORTAL_DATABASE_URL={without_password(self.database_url)!r}: use "
+                "sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE."
+            )
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(
+                f"PORTAL_LOG_LEVEL={self.log_level!r}: use one of {', '.join(LOG_LEVELS)}."
             )
         base = urlsplit(self.base_url)
         if base.scheme not in ("http", "https") or not base.netloc:
@@ -124,7 +130,10 @@ def _parse(key: str, value: str, type_: Any) -> Any:
             raise SettingsError(f"{key}={value!r} must be a whole number.") from None
     if type_ is Decimal:
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             raise SettingsError(f"{key}={value!r} must be a number.") from None
+        if not number.is_finite():
+            raise SettingsError(f"{key}={value!r} must be a finite number.")
+        return number
     return value

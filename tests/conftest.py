@@ -25,9 +25,7 @@ for _key in [key for key in os.environ if key.startswith("PORTAL_")]:
 from portal.db import tables  # noqa: E402  (the environment above must be set first)
 from portal.db.database import Database  # noqa: E402
 
-ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENGINES = ["sqlite", "postgresql"]
 
 
@@ -111,9 +109,10 @@ async def empty(db: Database) -> None:
     """Remove every row (children first) so each test starts from a migrated, empty database."""
     names = [table._meta.tablename for table in reversed(tables.TABLES)]
     if db.is_sqlite:
+        # Ids restart at 1 by themselves: the tables have no AUTOINCREMENT, so SQLite has no
+        # sqlite_sequence table to reset.
         for name in names:
             await db.engine.run_ddl(f"DELETE FROM {name}")
-        await db.engine.run_ddl("DELETE FROM sqlite_sequence")
     else:
         await db.engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
 

@@ -34,12 +34,36 @@ def make_engine(url: str) -> Engine[Any]:
         # `timeout` is SQLite's busy wait, for the readers that meet a checkpoint.
         return SQLiteEngine(path=str(Path(path).expanduser()), timeout=30)
     if scheme in ("postgresql", "postgres"):
-        if not urlsplit(url).path.strip("/"):
-            raise DatabaseURLError(f"{url!r} names no database; end it with /DATABASE_NAME.")
+        parts = urlsplit(url)
+        if not parts.path.strip("/"):
+            raise DatabaseURLError(
+                f"{without_password(url)!r} names no database; end it with /DATABASE_NAME."
+            )
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or beyond 65535
+            port = 0
+        if port == 0:
+            # Left to the driver, a bad port ends in a traceback, not a message.
+            raise DatabaseURLError(
+                f"{without_password(url)!r} has no valid port; a port is a number "
+                "from 1 to 65535, e.g. postgresql://portal@127.0.0.1:5432/portal."
+            )
         return PostgresEngine(config={"dsn": url})
     raise DatabaseURLError(
-        f"Unsupported database URL {url!r}: it must start with sqlite:/// or postgresql://."
+        f"Unsupported database URL {without_password(url)!r}: it must start with sqlite:/// "
+        "or postgresql://."
     )
+
+
+def without_password(url: str) -> str:
+    """The URL as it may appear in a message: its password replaced by ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")
+    if ":" not in netloc[0]:
+        return url
+    user = netloc[0].partition(":")[0]
+    return parts._replace(netloc=f"{user}:***@{netloc[2]}").geturl()
 
 
 class Database:
@@ -53,19 +77,20 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = isinstance(self.engine, SQLiteEngine)
+        self._postgres = self.engine if isinstance(self.engine, PostgresEngine) else None
         self._write_lock = asyncio.Lock()
         for table in TABLES:
             table._meta.db = self.engine
 
     async def start(self) -> None:
-        if self.is_sqlite:
+        if self._postgres is None:
             await self.engine.run_ddl("PRAGMA journal_mode=WAL")
         else:
-            await self.engine.start_connection_pool(min_size=1, max_size=10)
+            await self._postgres.start_connection_pool(min_size=1, max_size=10)
 
     async def close(self) -> None:
-        if not self.is_sqlite:
-            await self.engine.close_connection_pool()
+        if self._postgres is not None:
+            await self._postgres.close_connection_pool()
 
     async def ping(self) -> None:
         await self.engine.run_ddl("SELECT 1")

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from piccolo.columns.combination import And, Where
 from piccolo.query import Select
 
 from portal.db import tables as t
@@ -25,7 +26,7 @@ from portal.domain.shipments import Shipment
 from portal.domain.states import CRStatus, POStatus, SOStatus
 
 
-def scope_purchase_orders(actor: Actor, query: Select) -> Select | None:
+def scope_purchase_orders(actor: Actor, query: Select[Any]) -> Select[Any] | None:
     """The purchase orders `actor` may see, or None when it may see none."""
     if actor.side == Side.INTERNAL:
         return query
@@ -34,12 +35,20 @@ def scope_purchase_orders(actor: Actor, query: Select) -> Select | None:
     return None
 
 
-def scope_sales_orders(actor: Actor, query: Select) -> Select | None:
+def scope_sales_orders(actor: Actor, query: Select[Any]) -> Select[Any] | None:
     if actor.side == Side.INTERNAL:
         return query
     if actor.side == Side.CUSTOMER and actor.org:
         return query.where(t.SalesOrder.customer == actor.org)
     return None
+
+
+def for_update(query: Select[Any]) -> Select[Any]:
+    """Lock the rows an order is read from until the transaction ends, so that no other writer
+    changes them between this read and its write-back (which writes every line as read).
+    SQLite has no row locks and needs none: its writers run one at a time, from `BEGIN
+    IMMEDIATE` on."""
+    return query if query.engine_type == "sqlite" else query.lock_rows()
 
 
 def _schedule(data: Any) -> Schedule | None:
@@ -50,7 +59,7 @@ def _dec(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-async def _first(query: Select | None) -> dict[str, Any] | None:
+async def _first(query: Select[Any] | None) -> dict[str, Any] | None:
     if query is None:
         return None
     rows = await query.limit(1).run()
@@ -63,11 +72,10 @@ class PurchaseOrders:
         self._line_ids: dict[tuple[str, int], int] = {}
 
     async def get(self, actor: Actor, number: str) -> PurchaseOrder:
-        row = await _first(
-            scope_purchase_orders(
-                actor, t.PurchaseOrder.select().where(t.PurchaseOrder.number == number)
-            )
+        query = scope_purchase_orders(
+            actor, t.PurchaseOrder.select().where(t.PurchaseOrder.number == number)
         )
+        row = await _first(for_update(query) if query is not None else None)
         if row is None:
             raise NotFound(f"Purchase order {number} was not found.")
         lines = (
@@ -158,7 +166,7 @@ class PurchaseOrders:
         `checked=False` only serialises behind other writers (for comments, which change
         nothing another writer could overwrite)."""
         po_id = self.ids[po.number]
-        where = t.PurchaseOrder.id == po_id
+        where: Where | And = t.PurchaseOrder.id == po_id
         if checked:
             where = where & (t.PurchaseOrder.version == po.version)
         updated = (
@@ -204,9 +212,10 @@ class SalesOrders:
         self.ids: dict[str, int] = {}
 
     async def get(self, actor: Actor, number: str) -> SalesOrder:
-        row = await _first(
-            scope_sales_orders(actor, t.SalesOrder.select().where(t.SalesOrder.number == number))
+        query = scope_sales_orders(
+            actor, t.SalesOrder.select().where(t.SalesOrder.number == number)
         )
+        row = await _first(for_update(query) if query is not None else None)
         if row is None:
             raise NotFound(f"Sales order {number} was not found.")
         return (await self._load([row]))[0]
@@ -215,9 +224,9 @@ class SalesOrders:
         ids = [row["id"] for row in rows]
         lines = (
             await t.SOLine.select(
-                t.SOLine.all_columns(),
-                t.SOLine.po_line.line_no.as_alias("po_line_no"),
-                t.SOLine.po_line.po.number.as_alias("po_number"),
+                *t.SOLine.all_columns(),
+                t.SOLine.po_line._.line_no.as_alias("po_line_no"),
+                t.SOLine.po_line._.po._.number.as_alias("po_number"),
             )
             .where(t.SOLine.so.is_in(ids))
             .order_by(t.SOLine.line_no)
@@ -264,18 +273,18 @@ class SalesOrders:
         it is how a supplier's promise reaches the customer, without either seeing the other)."""
         so_ids = (
             await t.SOLine.select(t.SOLine.so)
-            .where(t.SOLine.po_line.po.number == po_number)
+            .where(t.SOLine.po_line._.po._.number == po_number)
             .distinct()
             .run()
         )
         if not so_ids:
             return []
-        rows = (
-            await t.SalesOrder.select()
+        # Locked in id order, so two promise changes reaching the same orders cannot deadlock.
+        rows = await for_update(
+            t.SalesOrder.select()
             .where(t.SalesOrder.id.is_in([row["so"] for row in so_ids]))
             .order_by(t.SalesOrder.id)
-            .run()
-        )
+        ).run()
         return await self._load(rows)
 
     async def exists(self, number: str) -> bool:
@@ -324,7 +333,7 @@ class SalesOrders:
         dates on behalf of a purchase order: it must not fail because a person edited the sales
         order meanwhile, and the row lock still serialises the two."""
         so_id = self.ids[so.number]
-        where = t.SalesOrder.id == so_id
+        where: Where | And = t.SalesOrder.id == so_id
         if checked:
             where = where & (t.SalesOrder.version == so.version)
         updated = (
@@ -381,13 +390,12 @@ class ChangeRequests:
 
     async def get(self, actor: Actor, number: str) -> ChangeRequest:
         query = t.ChangeRequest.select(
-            t.ChangeRequest.all_columns(), t.ChangeRequest.po.number.as_alias("po_number")
+            *t.ChangeRequest.all_columns(), t.ChangeRequest.po._.number.as_alias("po_number")
         ).where(t.ChangeRequest.number == number)
-        if actor.side == Side.SUPPLIER and actor.org:
-            query = query.where(t.ChangeRequest.po.supplier == actor.org)
-        elif actor.side != Side.INTERNAL:
-            query = None
-        row = await _first(query)
+        supplier = actor.side == Side.SUPPLIER and bool(actor.org)
+        if supplier:
+            query = query.where(t.ChangeRequest.po._.supplier == actor.org)
+        row = await _first(query if supplier or actor.side == Side.INTERNAL else None)
         if row is None:
             raise NotFound(f"Change request {number} was not found.")
         self._ids[number] = row["id"]

@@ -7,6 +7,8 @@ plain `JSON` (text) so an event's data is stored byte for byte as it was hashed.
 Unique keys over two columns (an event's stream and seq, a line's order and number) are made
 by `CREATE UNIQUE INDEX` in the migrations: Piccolo adds table constraints with
 `ALTER TABLE ... ADD CONSTRAINT`, which SQLite does not have.
+
+`id: Serial` only declares, for type checkers, the primary key Piccolo adds to every table.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     Numeric,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -30,6 +33,7 @@ MONEY = (18, 4)
 
 
 class Organisation(Table):
+    id: Serial
     code = Varchar(length=32, unique=True)
     name = Varchar(length=200)
     kind = Varchar(length=16)  # internal | supplier | customer
@@ -37,6 +41,7 @@ class Organisation(Table):
 
 
 class AppUser(Table, tablename="app_user"):
+    id: Serial
     email = Varchar(length=254, unique=True)
     display_name = Varchar(length=200)
     org = ForeignKey(references=Organisation, target_column="code", null=False)
@@ -49,6 +54,7 @@ class AppUser(Table, tablename="app_user"):
 
 
 class PurchaseOrder(Table, tablename="purchase_order"):
+    id: Serial
     number = Varchar(length=40, unique=True)
     supplier = ForeignKey(references=Organisation, target_column="code", null=False, index=True)
     currency = Varchar(length=3)
@@ -61,6 +67,7 @@ class PurchaseOrder(Table, tablename="purchase_order"):
 
 
 class POLine(Table, tablename="po_line"):
+    id: Serial
     po = ForeignKey(references=PurchaseOrder, null=False, index=True)
     line_no = Integer()
     item = Varchar(length=64)
@@ -79,6 +86,7 @@ class POLine(Table, tablename="po_line"):
 
 
 class SalesOrder(Table, tablename="sales_order"):
+    id: Serial
     number = Varchar(length=40, unique=True)
     customer = ForeignKey(references=Organisation, target_column="code", null=False, index=True)
     currency = Varchar(length=3)
@@ -93,6 +101,7 @@ class SalesOrder(Table, tablename="sales_order"):
 
 
 class SOLine(Table, tablename="so_line"):
+    id: Serial
     so = ForeignKey(references=SalesOrder, null=False, index=True)
     line_no = Integer()
     item = Varchar(length=64)
@@ -107,6 +116,7 @@ class SOLine(Table, tablename="so_line"):
 
 
 class ChangeRequest(Table, tablename="change_request"):
+    id: Serial
     number = Varchar(length=60, unique=True)
     po = ForeignKey(references=PurchaseOrder, null=False, index=True)
     status = Varchar(length=16, index=True)
@@ -129,6 +139,7 @@ class ChangeRequest(Table, tablename="change_request"):
 
 
 class Shipment(Table):
+    id: Serial
     number = Varchar(length=60, unique=True)
     po = ForeignKey(references=PurchaseOrder, null=False, index=True)
     ship_date = Date()
@@ -140,6 +151,7 @@ class Shipment(Table):
 
 
 class Receipt(Table):
+    id: Serial
     number = Varchar(length=60, unique=True)
     po = ForeignKey(references=PurchaseOrder, null=False, index=True)
     shipment = Varchar(length=60, null=True, default=None)
@@ -151,6 +163,7 @@ class Receipt(Table):
 class Stream(Table):
     """The head of each timeline: its last seq and hash, so deleting the newest event shows."""
 
+    id: Serial
     name = Varchar(length=80, unique=True)
     last_seq = Integer(default=0)
     last_hash = Varchar(length=64)
@@ -159,6 +172,7 @@ class Stream(Table):
 class Event(Table):
     """Append-only: rows are inserted by the unit of work and never updated or deleted."""
 
+    id: Serial
     stream = Varchar(length=80)
     seq = Integer()
     at = Timestamptz()
@@ -189,6 +203,7 @@ TABLES: list[type[Table]] = [
 class Counter(Table):
     """Number sequences (one per prefix and year), so every order gets the next free number."""
 
+    id: Serial
     name = Varchar(length=40, unique=True)
     value = Integer(default=0)
 

@@ -151,14 +151,39 @@ async def verify() -> list[ChainBreak]:
     for name in sorted(names | heads.keys()):
         rows = await t.Event.select().where(t.Event.stream == name).order_by(t.Event.seq).run()
         head = heads.get(name)
-        found = verify_stream(
-            name,
-            [_event(row) for row in rows],
-            head["last_seq"] if head else None,
-            head["last_hash"] if head else None,
-        )
+        events, unreadable = _readable_prefix(rows)
+        if unreadable is None:
+            found = verify_stream(
+                name,
+                events,
+                head["last_seq"] if head else None,
+                head["last_hash"] if head else None,
+            )
+        else:
+            # The history is broken at the first row that cannot even be decoded, unless it
+            # is broken before it.
+            found = verify_stream(name, events, None, None) or _unreadable(name, events, unreadable)
         if head is None and found is None:
             found = ChainBreak(name, 1, "the stream has no head record")
         if found:
             breaks.append(found)
     return breaks
+
+
+def _readable_prefix(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str, Any] | None]:
+    """The events up to the first row whose fields are no longer valid (an edited `via`,
+    audience or JSON), and that row."""
+    events = []
+    for row in rows:
+        try:
+            events.append(_event(row))
+        except ValueError:  # includes json.JSONDecodeError
+            return events, row
+    return events, None
+
+
+def _unreadable(name: str, before: list[Event], row: dict[str, Any]) -> ChainBreak:
+    expected = len(before) + 1
+    if row["seq"] != expected:
+        return ChainBreak(name, expected, f"event {expected} is missing")
+    return ChainBreak(name, expected, "its content cannot be read")

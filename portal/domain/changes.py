@@ -56,6 +56,19 @@ class LineChange:
             raise DomainError(
                 f"A {self.kind.value} change on line {self.line_no} needs the new {field_name}."
             )
+        given = {
+            ChangeKind.QUANTITY: self.quantity is not None,
+            ChangeKind.DATE: self.schedule is not None,
+            ChangeKind.PRICE: self.unit_price is not None,
+            ChangeKind.ITEM: self.item is not None,
+        }
+        extra = [kind.value for kind, is_set in given.items() if is_set and kind != self.kind]
+        if extra:
+            # A stray field would be checked by `_validate` but never applied (or the reverse).
+            raise DomainError(
+                f"A {self.kind.value} change on line {self.line_no} cannot also set "
+                f"{' and '.join(extra)}; propose each as its own change."
+            )
         if self.quantity is not None and self.quantity <= 0:
             raise DomainError(
                 f"New quantity on line {self.line_no} must be more than zero; "
@@ -170,11 +183,20 @@ def _validate(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> None:
                     f"Line {line.line_no} has already shipped {line.shipped_qty}; "
                     f"its quantity cannot drop to {change.quantity}."
                 )
+            if change.quantity < line.received_qty:
+                raise DomainError(
+                    f"Line {line.line_no} has already received {line.received_qty}; "
+                    f"its quantity cannot drop to {change.quantity}."
+                )
         elif change.kind == ChangeKind.CANCEL:
             if line.shipped_qty > 0:
                 raise DomainError(
                     f"Line {line.line_no} has already shipped {line.shipped_qty}; "
                     "it can no longer be cancelled."
+                )
+            if line.received_qty > 0 or line.rejected_qty > 0:
+                raise DomainError(
+                    f"Line {line.line_no} has already been received; it can no longer be cancelled."
                 )
             if len([c for c in changes if c.line_no == change.line_no]) > 1:
                 raise DomainError(f"Line {line.line_no} is cancelled; it needs no other change.")
@@ -203,9 +225,12 @@ def open_change_request(
 ) -> ChangeRequest:
     side = _side_of(actor)
     require_reason(reason_code)
-    if not from_acknowledgement:
-        po_move(po.status, POMove.OPEN_CHANGE_REQUEST, po.number)
+    _check_can_propose(po, from_acknowledgement)
     _validate(po, changes)
+    auto = side == Side.SUPPLIER and policy.allows(po, changes)
+    if auto:
+        # Checked before the request is numbered or recorded: a refusal changes nothing.
+        po_move(po.status, POMove.CHANGES_AGREED, po.number)
     cr = ChangeRequest(
         number=po.next_cr_number(),
         po_number=po.number,
@@ -219,7 +244,7 @@ def open_change_request(
         from_acknowledgement=from_acknowledgement,
     )
     po.record(actor, EventKind.CR_OPENED, cr.summary())
-    if side == Side.SUPPLIER and policy.allows(po, changes):
+    if auto:
         cr.status = cr_move(cr.status, CRMove.APPROVE, cr.number)
         cr.auto_approved = True
         cr.decided_by_name = "system"
@@ -230,6 +255,18 @@ def open_change_request(
             {"number": cr.number, "applied": applied, "policy": _policy_data(policy)},
         )
     return cr
+
+
+def _check_can_propose(po: PurchaseOrder, from_acknowledgement: bool) -> None:
+    """A request follows either an acknowledgement with changes (the order waits for the
+    decision) or an acknowledged order that is still open to changes."""
+    if not from_acknowledgement:
+        po_move(po.status, POMove.OPEN_CHANGE_REQUEST, po.number)
+    elif po.status != POStatus.CHANGES_PROPOSED:
+        raise DomainError(
+            f"Purchase order {po.number} is {po.status.value.replace('_', ' ')}; only accepting "
+            "it with changes opens a change request as part of the acknowledgement."
+        )
 
 
 def _policy_data(policy: TolerancePolicy) -> dict[str, Any]:
@@ -249,9 +286,11 @@ def _decider(cr: ChangeRequest, actor: Actor, doing: str) -> None:
 
 def approve(po: PurchaseOrder, cr: ChangeRequest, actor: Actor, comment: str = "") -> None:
     _decider(cr, actor, "approve")
-    cr.status = cr_move(cr.status, CRMove.APPROVE, cr.number)
-    cr.decided_by_name, cr.decision_comment = actor.name, comment
+    after = cr_move(cr.status, CRMove.APPROVE, cr.number)
+    # `_apply` checks everything before it changes the order; the request changes only after.
     applied = _apply(po, cr)
+    cr.status = after
+    cr.decided_by_name, cr.decision_comment = actor.name, comment
     po.record(
         actor, EventKind.CR_APPROVED, {"number": cr.number, "comment": comment, "applied": applied}
     )
@@ -300,6 +339,12 @@ def counter(
     """The deciding side answers with changes of its own; they supersede the request."""
     _decider(cr, actor, "counter")
     require_reason(reason_code)
+    cr_move(cr.status, CRMove.COUNTER, cr.number)
+    # The counter proposal must be one the order can still take.
+    if cr.from_acknowledgement:
+        po_move(po.status, POMove.CHANGES_AGREED, po.number)
+    else:
+        po_move(po.status, POMove.OPEN_CHANGE_REQUEST, po.number)
     _validate(po, changes)
     cr.status = cr_move(cr.status, CRMove.COUNTER, cr.number)
     cr.decided_by_name, cr.decision_comment = actor.name, comment
@@ -324,9 +369,13 @@ def counter(
 
 
 def _fall_back_to_issued(po: PurchaseOrder, cr: ChangeRequest) -> POStatus:
-    """An acknowledgement whose changes are not agreed leaves the order waiting for a new one."""
+    """An acknowledgement whose changes are not agreed leaves the order waiting for a new one.
+
+    Only an order still waiting for that decision falls back: one cancelled, or acknowledged
+    since (another acknowledgement was agreed), stays as it is, and the request can still be
+    rejected or withdrawn. Never raises, so the caller may change the request first."""
     before = po.status
-    if cr.from_acknowledgement:
+    if cr.from_acknowledgement and po.status == POStatus.CHANGES_PROPOSED:
         po.status = po_move(po.status, POMove.CHANGES_DECLINED, po.number)
     return before
 
@@ -344,8 +393,13 @@ def _apply(po: PurchaseOrder, cr: ChangeRequest) -> list[dict[str, Any]]:
             before: Any = line.quantity
             line.quantity = change.quantity
             after: Any = line.quantity
-            if line.line_no not in dated and line.promise is not None:
-                # Keep the promise in step with the new quantity, on its last date.
+            if (
+                line.line_no not in dated
+                and line.promise is not None
+                and line.quantity > line.shipped_qty
+            ):
+                # Keep the promise in step with the new quantity, on its last date (a line
+                # cut to what has shipped keeps its last promise: nothing is left to promise).
                 line.confirm(
                     Schedule.single(line.quantity - line.shipped_qty, line.promise.last_date)
                 )

@@ -292,6 +292,8 @@ class PurchaseOrder(Aggregate):
         """The supplier accepts the lines it does not change; the rest wait for the buyer's
         decision on the change request that follows this event."""
         require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "acknowledge purchase orders")
+        if not changed_lines:
+            raise DomainError("Accepting with changes needs at least one changed line.")
         for line_no in changed_lines:
             self.open_line(line_no)
         before = self._move(POMove.PROPOSE_CHANGES)
@@ -362,10 +364,16 @@ class PurchaseOrder(Aggregate):
                     f"{line.shipped_qty + shipped.quantity} of {line.quantity} ordered, "
                     f"beyond the {tolerance_pct}% tolerance."
                 )
+        adding = {shipped.line_no: shipped.quantity for shipped in shipment.lines}
+        all_shipped = all(
+            line.cancelled or line.shipped_qty + adding.get(line.line_no, 0) >= line.quantity
+            for line in self.lines
+        )
+        # The move is checked before any line changes, so a refused shipment changes nothing.
+        after = po_move(self.status, POMove.SHIP_ALL if all_shipped else POMove.SHIP, self.number)
         for shipped in shipment.lines:
             self.line(shipped.line_no).shipped_qty += shipped.quantity
-        move = POMove.SHIP_ALL if all(line.fully_shipped for line in self.lines) else POMove.SHIP
-        before = self._move(move)
+        before, self.status = self.status, after
         self.record(
             actor,
             EventKind.SHIPMENT_POSTED,
@@ -384,16 +392,20 @@ class PurchaseOrder(Aggregate):
                     f"{line.received_qty + received.accepted} of {line.quantity} ordered, "
                     f"beyond the {tolerance_pct}% over-receipt tolerance."
                 )
+        adding = {received.line_no: received.accepted for received in receipt.lines}
+        all_received = all(
+            line.cancelled or line.received_qty + adding.get(line.line_no, 0) >= line.quantity
+            for line in self.lines
+        )
+        # The move is checked before any line changes, so a refused receipt changes nothing.
+        after = po_move(
+            self.status, POMove.RECEIVE_ALL if all_received else POMove.RECEIVE, self.number
+        )
         for received in receipt.lines:
             line = self.line(received.line_no)
             line.received_qty += received.accepted
             line.rejected_qty += received.rejected
-        move = (
-            POMove.RECEIVE_ALL
-            if all(line.fully_received for line in self.lines)
-            else POMove.RECEIVE
-        )
-        before = self._move(move)
+        before, self.status = self.status, after
         self.record(
             actor,
             EventKind.RECEIPT_RECORDED,

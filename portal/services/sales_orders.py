@@ -74,9 +74,11 @@ async def create_sales_order(uow: UnitOfWork, actor: Actor, cmd: CreateSalesOrde
 
 async def link_sales_line(uow: UnitOfWork, actor: Actor, cmd: LinkSalesLine) -> SalesOrder:
     async with uow:
+        # The purchase order first: a promise change locks it before the sales orders it
+        # moves, and taking the two locks in the same order keeps the two from deadlocking.
+        po = await uow.purchase_orders.get(actor, cmd.po_number)
         so = await uow.sales_orders.get(actor, cmd.number)
         check_version(f"Sales order {so.number}", so.version, cmd.version)
-        po = await uow.purchase_orders.get(actor, cmd.po_number)
         handling = uow.rules.handling_days if cmd.handling_days is None else cmd.handling_days
         so.link_line(
             actor,

@@ -65,7 +65,14 @@ class UnitOfWork:
         await self._transaction.__aenter__()
         self._done = False
         self._touched: list[Aggregate] = []
-        self.now = self.clock()
+        try:
+            # Read once the transaction is ours, so times follow the order of the writes.
+            self.now = self.clock()
+        except BaseException as error:
+            # `async with` calls no __aexit__ when __aenter__ fails: give the transaction (and
+            # SQLite's write lock) back here, or every later write waits for ever.
+            await self._transaction.__aexit__(type(error), error, error.__traceback__)
+            raise
         self.purchase_orders = PurchaseOrders()
         self.sales_orders = SalesOrders()
         self.change_requests = ChangeRequests()

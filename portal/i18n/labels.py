@@ -1,0 +1,103 @@
+"""Words for the codes the domain stores: statuses, event kinds, reason codes and the like.
+
+Each value is an English msgid marked with `N_` for extraction; it is translated where it is
+shown, in the reader's language.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalog without translating it here."""
+    return message
+
+
+PO_STATUSES: dict[str, str] = {
+    "draft": N_("Draft"),
+    "issued": N_("Issued"),
+    "acknowledged": N_("Acknowledged"),
+    "rejected": N_("Rejected"),
+    "changes_proposed": N_("Changes proposed"),
+    "in_fulfilment": N_("In fulfilment"),
+    "partially_shipped": N_("Partially shipped"),
+    "shipped": N_("Shipped"),
+    "partially_received": N_("Partially received"),
+    "received": N_("Received"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
+}
+"""Stored purchase order statuses, and the partial ones derived from the lines."""
+
+SO_STATUSES: dict[str, str] = {
+    "open": N_("Open"),
+    "shipped": N_("Shipped"),
+    "delivered": N_("Delivered"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
+}
+
+EVENT_KINDS: dict[str, str] = {
+    "po.created": N_("Purchase order created"),
+    "po.issued": N_("Purchase order issued"),
+    "po.acknowledged": N_("Purchase order acknowledged"),
+    "po.rejected": N_("Purchase order rejected"),
+    "po.cancelled": N_("Purchase order cancelled"),
+    "po.closed": N_("Purchase order closed"),
+    "line.promise_changed": N_("Promised date changed"),
+    "cr.opened": N_("Change request opened"),
+    "cr.approved": N_("Change request approved"),
+    "cr.auto_approved": N_("Change request approved automatically"),
+    "cr.rejected": N_("Change request rejected"),
+    "cr.countered": N_("Change request countered"),
+    "cr.withdrawn": N_("Change request withdrawn"),
+    "shipment.posted": N_("Shipment posted"),
+    "receipt.recorded": N_("Receipt recorded"),
+    "comment.added": N_("Comment added"),
+    "so.created": N_("Sales order created"),
+    "line.linked": N_("Line linked to a purchase order"),
+    "line.expected_date_changed": N_("Expected date changed"),
+    "so.shipped": N_("Sales order shipped"),
+    "so.delivered": N_("Sales order delivered"),
+    "so.closed": N_("Sales order closed"),
+    "so.cancelled": N_("Sales order cancelled"),
+}
+
+REASONS: dict[str, str] = {
+    "material_shortage": N_("Material shortage"),
+    "capacity": N_("Capacity"),
+    "quality": N_("Quality"),
+    "logistics": N_("Logistics"),
+    "customer_request": N_("Customer request"),
+    "buyer_request": N_("Buyer request"),
+    "force_majeure": N_("Force majeure"),
+    "other": N_("Other"),
+}
+
+DECISIONS: dict[str, str] = {
+    "accepted": N_("Accepted"),
+    "rejected": N_("Rejected"),
+    "accepted_with_changes": N_("Accepted with changes"),
+}
+
+CHANGE_KINDS: dict[str, str] = {
+    "quantity": N_("Quantity"),
+    "date": N_("Delivery schedule"),
+    "price": N_("Unit price"),
+    "item": N_("Item"),
+    "cancel": N_("Cancel line"),
+}
+
+CAUSES: dict[str, str] = {
+    "linked": N_("Linked to a purchase order line"),
+    "acknowledged": N_("The supplier acknowledged the order"),
+    "promise_changed": N_("The supplier changed its promise"),
+    "change_approved": N_("A change request was approved"),
+}
+"""Why a linked sales line's expected date moved, in words a customer may read."""
+
+VIA: dict[str, str] = {
+    "web": N_("web"),
+    "api": N_("API"),
+    "import": N_("import"),
+    "system": N_("system"),
+}

@@ -1,0 +1,139 @@
+"""The orders the page tests look at, made through the real service commands, and a client
+for the real application over the same database.
+
+Imported by the tests of this folder as `http_story` (pytest puts the folder on the path).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from portal.app import create_app
+from portal.db import tables as t
+from portal.db.database import Database
+from portal.domain.actors import Actor, ActorKind, Side, Via
+from portal.domain.orders import POLine, SalesLine
+from portal.domain.schedule import Schedule
+from portal.services.acknowledgements import Acknowledge, Decision, acknowledge
+from portal.services.promises import ChangePromise, change_promise
+from portal.services.purchase_orders import IssuePurchaseOrder, issue_purchase_order
+from portal.services.sales_orders import (
+    CreateSalesOrder,
+    LinkSalesLine,
+    create_sales_order,
+    link_sales_line,
+)
+from portal.services.unit_of_work import UnitOfWork
+from portal.settings import Settings
+
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+"""Every change in the story happens at this moment: 17:30 in Shanghai, 09:30 in UTC."""
+
+BUYER = Actor(ActorKind.USER, "u-buyer", "HOME", Side.INTERNAL, "Wang Fang", Via.WEB, "buyer")
+SUPPLIER = Actor(ActorKind.USER, "u-sup", "ACME", Side.SUPPLIER, "Li Lei", Via.WEB)
+
+ORGANISATIONS = [
+    ("HOME", "Our Company", "internal"),
+    ("ACME", "Acme Fasteners", "supplier"),
+    ("BOLT", "Bolt & Nut Works", "supplier"),
+    ("CUST", "Contoso Retail", "customer"),
+]
+
+
+def uow(db: Database) -> UnitOfWork:
+    return UnitOfWork(db, clock=lambda: AT)
+
+
+async def add_organisations() -> None:
+    await t.Organisation.insert(
+        *[t.Organisation(code=code, name=name, kind=kind) for code, name, kind in ORGANISATIONS]
+    ).run()
+
+
+async def issue(db: Database, number: str, supplier: str, need: date, quantity: int = 100) -> int:
+    """Issue a one-line purchase order for bolts; returns its version."""
+    line = POLine(1, "BOLT-M8", "Hex bolt M8", Decimal(quantity), "pcs", Decimal("0.35"), need)
+    po = await issue_purchase_order(
+        uow(db), BUYER, IssuePurchaseOrder(supplier, "CNY", [line], number=number)
+    )
+    return po.version
+
+
+async def tell_the_story(db: Database) -> None:
+    """PO-1: acknowledged by Acme, then promised nine days after it is needed (late).
+    PO-2: issued to Bolt & Nut, not answered yet.
+    SO-1: Contoso's order, its line following PO-1 line 1, so it is late as well."""
+    await add_organisations()
+    version = await issue(db, "PO-1", "ACME", date(2027, 1, 11))
+    acknowledged = await acknowledge(
+        uow(db), SUPPLIER, Acknowledge("PO-1", version, Decision.ACCEPT)
+    )
+    await issue(db, "PO-2", "BOLT", date(2027, 2, 1))
+    so = await create_sales_order(
+        uow(db),
+        BUYER,
+        CreateSalesOrder(
+            "CUST",
+            "CNY",
+            [
+                SalesLine(
+                    1,
+                    "BOLT-M8",
+                    "Hex bolt M8",
+                    Decimal(100),
+                    "pcs",
+                    Decimal("0.80"),
+                    date(2027, 1, 15),
+                    date(2027, 1, 15),
+                )
+            ],
+            contact_email="buyer@contoso.example",
+            number="SO-1",
+        ),
+    )
+    await link_sales_line(uow(db), BUYER, LinkSalesLine("SO-1", so.version, 1, "PO-1", 1))
+    await change_promise(
+        uow(db),
+        SUPPLIER,
+        ChangePromise(
+            "PO-1",
+            acknowledged.po.version,
+            1,
+            Schedule.single(Decimal(100), date(2027, 1, 20)),
+            "capacity",
+            "Line 3 is down for maintenance",
+        ),
+    )
+
+
+@asynccontextmanager
+async def portal(
+    database_url: str, *, time_zone: str = "Asia/Shanghai", default_locale: str = "zh_CN"
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The application, started (so it opens its own database) only after the data is in:
+    tables are bound to the engine of the newest `Database`."""
+    app = create_app(
+        Settings(database_url=database_url, time_zone=time_zone, default_locale=default_locale)
+    )
+    async with AsyncTestClient(app) as client:
+        yield client
+
+
+def row_of(html: str, text: str) -> str:
+    """The table row (`<tr ...>...</tr>`) that contains `text`."""
+    for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S):
+        if text in row:
+            return str(row)
+    raise AssertionError(f"no table row contains {text!r}")
+
+
+def numbers_in_order(html: str, prefix: str) -> list[str]:
+    """The order numbers linked from a page, in the order they appear."""
+    return re.findall(rf">({prefix}-[\w-]+)</a>", html)

@@ -1,0 +1,567 @@
+"""A purchase order driven by random sequences of every command, from every side, with
+arguments that are often wrong. Each command either does its work or raises DomainError and
+changes nothing; the invariants below hold after every step."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain_builders import BUYER, CUSTOMER, DUE, SUPPLIER, SUPPLIER_API
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from portal.domain import changes as cr_commands
+from portal.domain.actors import Actor
+from portal.domain.changes import ChangeKind, ChangeRequest, LineChange, TolerancePolicy
+from portal.domain.errors import DomainError
+from portal.domain.events import EventKind
+from portal.domain.orders import POLine, PurchaseOrder
+from portal.domain.receipts import Receipt, ReceiptLine
+from portal.domain.schedule import DeliveryRow, Schedule
+from portal.domain.shipments import Shipment, ShipmentLine
+from portal.domain.states import PO_TRANSITIONS, CRStatus, POStatus
+
+D = Decimal
+OVER_DELIVERY_PCT = D(5)
+POLICY = TolerancePolicy(max_date_move_days=2, max_qty_change_pct=D(10))
+
+# Mostly arguments a real user would give, and now and then one that is wrong: a customer
+# acting on a purchase order, a line the order does not have, an unknown reason code.
+actors = st.sampled_from([BUYER, SUPPLIER, SUPPLIER_API, CUSTOMER])
+buyer_mostly = st.one_of(st.just(BUYER), actors)
+supplier_mostly = st.one_of(st.just(SUPPLIER), actors)
+either_party = st.one_of(st.just(SUPPLIER), st.just(BUYER), actors)
+line_nos = st.sampled_from([1, 2, 3, 1, 2, 4])  # there is no line 4
+quantities = st.sampled_from([D(1), D("2.5"), D(10), D(40), D(42), D(60), D(100), D(104), D(0)])
+small_quantities = st.sampled_from([D(1), D("2.5"), D(5), D(10), D(30)])
+dates = st.sampled_from(
+    [date(2026, 12, d) for d in (8, 10, 11, 12, 20, 22)] + [date(2027, 1, 5), date(2027, 1, 30)]
+)
+schedule_specs = st.one_of(
+    st.tuples(small_quantities, dates).map(lambda row: [row]),
+    st.lists(st.tuples(quantities, dates), min_size=1, max_size=3),
+)
+reason_codes = st.sampled_from(["capacity", "material_shortage", "buyer_request", "weather"])
+reasons = st.sampled_from(["Stock ran out.", "Not needed.", "  "])
+rejected_quantities = st.sampled_from([D(0), D(1), D(10), D(200)])
+# Promises that an acceptance can give (each line's full quantity) and some it cannot.
+full_promises = st.sampled_from(
+    [
+        {1: [(D(60), date(2026, 12, 8)), (D(40), date(2026, 12, 20))]},
+        {2: [(D(40), date(2026, 12, 22))], 3: [(D("2.5"), date(2027, 1, 5))]},
+    ]
+)
+change_specs = st.lists(
+    st.tuples(
+        line_nos,
+        st.sampled_from(list(ChangeKind)),
+        quantities,
+        schedule_specs,
+        st.sampled_from([D(0), D("0.25"), D(3)]),
+        st.sampled_from(["BOLT-M8-A2", "NUT-M10", ""]),
+    ),
+    min_size=1,
+    max_size=2,
+)
+
+
+def build_schedule(spec: list[tuple[Decimal, date]]) -> Schedule:
+    return Schedule(tuple(DeliveryRow(quantity, on) for quantity, on in spec))
+
+
+def build_changes(specs: list[Any]) -> tuple[LineChange, ...]:
+    built = []
+    for line_no, kind, quantity, schedule_spec, price, item in specs:
+        if kind == ChangeKind.QUANTITY:
+            built.append(LineChange(line_no, kind, quantity=quantity))
+        elif kind == ChangeKind.DATE:
+            built.append(LineChange(line_no, kind, schedule=build_schedule(schedule_spec)))
+        elif kind == ChangeKind.PRICE:
+            built.append(LineChange(line_no, kind, unit_price=price))
+        elif kind == ChangeKind.ITEM:
+            built.append(LineChange(line_no, kind, item=item))
+        else:
+            built.append(LineChange(line_no, kind))
+    return tuple(built)
+
+
+def lines() -> list[POLine]:
+    return [
+        POLine(1, "BOLT-M8", "", D(100), "ea", D("0.12"), date(2026, 12, 10)),
+        POLine(2, "NUT-M8", "", D(40), "ea", D("0.05"), date(2026, 12, 20)),
+        POLine(3, "WASHER-M8", "", D("2.5"), "kg", D(4), date(2027, 1, 5)),
+    ]
+
+
+def one_or_two_moves(status: POStatus) -> set[POStatus]:
+    """Where one command can take the order: one move, or two when an approval cancels it."""
+    after_one = {after for (before, _move), after in PO_TRANSITIONS.items() if before == status}
+    after_two = {after for (before, _move), after in PO_TRANSITIONS.items() if before in after_one}
+    return after_one | after_two
+
+
+class PurchaseOrderMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.po = PurchaseOrder.create(
+            BUYER, number="PO-9", supplier="acme", currency="EUR", lines=lines(), issue=False
+        )
+        self.crs: list[ChangeRequest] = []
+        self.last_status = self.po.status
+        self.seen_events = list(self.po.events)
+        self.first_promises: dict[int, Schedule] = {}
+        self.promise_changes = 0
+        self.counters = 0
+
+    @initialize(
+        start=st.sampled_from(
+            ["acknowledged", "in_fulfilment", "changes_proposed", "draft", "issued"]
+        )
+    )
+    def bring_the_order_to(self, start: str) -> None:
+        """Start most runs further along, so that short runs reach the later states too."""
+        if start != "draft":
+            self.po.issue(BUYER)
+        if start in ("acknowledged", "in_fulfilment"):
+            self.po.accept(SUPPLIER)
+        if start == "changes_proposed":
+            self.po.accept_with_changes(SUPPLIER, {1})
+            cr = cr_commands.open_change_request(
+                self.po,
+                SUPPLIER,
+                changes=(
+                    LineChange(
+                        1, ChangeKind.DATE, schedule=Schedule.single(D(100), date(2027, 1, 5))
+                    ),
+                ),
+                reason_code="capacity",
+                comment="",
+                due_at=DUE,
+                policy=POLICY,
+                from_acknowledgement=True,
+            )
+            self.crs.append(cr)
+        if start == "in_fulfilment":
+            notice = Shipment(
+                "ASN-0", date(2026, 12, 1), "DHL", "", None, (ShipmentLine(1, D(30)),)
+            )
+            self.po.post_shipment(SUPPLIER, notice, OVER_DELIVERY_PCT)
+        self.seen_events = list(self.po.events)
+        self.last_status = self.po.status
+
+    # The one way every command is run ---------------------------------------------------
+
+    def attempt(self, command: Callable[[], Any]) -> tuple[bool, Any]:
+        before = copy.deepcopy((self.po, self.crs))
+        try:
+            result = command()
+        except DomainError as error:
+            assert error.message.strip(), "a refusal explains itself"
+            assert (self.po, self.crs) == before, f"refused ({error}) but changed the order"
+            return False, None
+        return True, result
+
+    def last_kind(self) -> EventKind:
+        return self.po.events[-1].kind
+
+    def check_applied(self, cr: ChangeRequest) -> None:
+        """An approved request's changes are all on the order, and on its timeline."""
+        for change in cr.changes:
+            line = self.po.line(change.line_no)
+            if change.kind == ChangeKind.QUANTITY:
+                assert line.quantity == change.quantity
+            elif change.kind == ChangeKind.DATE:
+                assert line.promise == change.schedule
+            elif change.kind == ChangeKind.PRICE:
+                assert line.unit_price == change.unit_price
+            elif change.kind == ChangeKind.ITEM:
+                assert change.item is not None
+                assert line.item == change.item.strip()
+            else:
+                assert line.cancelled
+        approval = self.po.events[-1]
+        assert approval.data["number"] == cr.number
+        assert [(a["line_no"], a["kind"]) for a in approval.data["applied"]] == [
+            (c.line_no, c.kind.value) for c in cr.changes
+        ]
+
+    # Acknowledgement ----------------------------------------------------------------------
+
+    @rule(actor=buyer_mostly)
+    def issue(self, actor: Actor) -> None:
+        done, _ = self.attempt(lambda: self.po.issue(actor))
+        if done:
+            assert self.po.status == POStatus.ISSUED
+            assert self.last_kind() == EventKind.PO_ISSUED
+
+    @rule(
+        actor=supplier_mostly,
+        promises=st.none()
+        | full_promises
+        | st.dictionaries(line_nos, schedule_specs, min_size=1, max_size=2),
+    )
+    def accept(self, actor: Actor, promises: dict[int, list[Any]] | None) -> None:
+        def command() -> None:
+            built = {no: build_schedule(spec) for no, spec in (promises or {}).items()}
+            self.po.accept(actor, built)
+
+        done, _ = self.attempt(command)
+        if done:
+            assert self.po.status == POStatus.ACKNOWLEDGED
+            for line in self.po.lines:
+                assert line.cancelled or (
+                    line.promise is not None and line.promise.total == line.quantity
+                )
+
+    @rule(actor=supplier_mostly, reason=reasons)
+    def reject(self, actor: Actor, reason: str) -> None:
+        done, _ = self.attempt(lambda: self.po.reject(actor, reason))
+        if done:
+            assert self.po.status == POStatus.REJECTED
+
+    @rule(actor=supplier_mostly, changed=st.sets(line_nos, max_size=3))
+    def accept_with_changes(self, actor: Actor, changed: set[int]) -> None:
+        done, _ = self.attempt(lambda: self.po.accept_with_changes(actor, changed))
+        if done:
+            assert self.po.status == POStatus.CHANGES_PROPOSED
+
+    # Promises and change requests ---------------------------------------------------------
+
+    @rule(actor=supplier_mostly, line_no=line_nos, spec=schedule_specs, code=reason_codes)
+    def change_promise(self, actor: Actor, line_no: int, spec: list[Any], code: str) -> None:
+        def command() -> Schedule:
+            schedule = build_schedule(spec)
+            self.po.change_promise(actor, line_no, schedule, code, "random")
+            return schedule
+
+        done, schedule = self.attempt(command)
+        if done:
+            self.promise_changes += 1
+            assert self.po.line(line_no).promise == schedule
+            assert self.last_kind() == EventKind.PROMISE_CHANGED
+            assert self.po.events[-1].data["after"] == schedule.to_data()
+
+    @rule(actor=either_party, specs=change_specs, code=reason_codes, ack=st.booleans())
+    def open_change_request(
+        self,
+        actor: Actor,
+        specs: list[Any],
+        code: str,
+        ack: bool,
+        built: tuple[LineChange, ...] = (),
+    ) -> None:
+        def command() -> ChangeRequest:
+            return cr_commands.open_change_request(
+                self.po,
+                actor,
+                changes=built or build_changes(specs),
+                reason_code=code,
+                comment="",
+                due_at=DUE,
+                policy=POLICY,
+                from_acknowledgement=ack,
+            )
+
+        done, cr = self.attempt(command)
+        if done:
+            self.crs.append(cr)
+            assert cr.opened_by == actor.side
+            if cr.auto_approved:
+                assert actor.side.value == "supplier"
+                assert cr.status == CRStatus.APPROVED
+                assert self.last_kind() == EventKind.CR_AUTO_APPROVED
+                assert self.po.events[-1].actor == Actor.system()
+                self.check_applied(cr)
+            else:
+                assert cr.status == CRStatus.OPEN
+                assert self.last_kind() == EventKind.CR_OPENED
+
+    @rule(
+        actor=either_party,
+        line_no=st.sampled_from([1, 2, 3]),
+        kind=st.sampled_from([ChangeKind.DATE, ChangeKind.QUANTITY, ChangeKind.PRICE]),
+        on=dates,
+        factor=st.sampled_from([D("1.05"), D("0.95"), D("1.5"), D("0.5"), D(0)]),
+        ack=st.booleans(),
+    )
+    def propose_a_likely_change(
+        self,
+        actor: Actor,
+        line_no: int,
+        kind: ChangeKind,
+        on: date,
+        factor: Decimal,
+        ack: bool,
+    ) -> None:
+        """What people usually ask for: a line's remainder on another date, a little more or
+        less of it, cut to what already came (`factor` 0), another price (so that requests get
+        decided, not only refused)."""
+        line = self.po.line(line_no)
+        if kind == ChangeKind.DATE:
+            left = max(line.quantity - line.shipped_qty, D(1))
+            change = LineChange(line_no, kind, schedule=Schedule.single(left, on))
+        elif kind == ChangeKind.QUANTITY:
+            new = line.quantity * factor if factor else max(line.shipped_qty, line.received_qty)
+            change = LineChange(line_no, kind, quantity=max(new, D(1)))
+        else:
+            change = LineChange(line_no, kind, unit_price=line.unit_price * factor)
+        self.open_change_request(actor, [], "capacity", ack, built=(change,))
+
+    @precondition(lambda self: self.crs)
+    @rule(
+        as_party=st.booleans(),
+        anyone=actors,
+        pick=st.integers(min_value=0, max_value=63),
+        verdict=st.sampled_from(["approve", "reject", "withdraw", "counter"]),
+        reason=reasons,
+        specs=change_specs,
+        code=reason_codes,
+    )
+    def decide(
+        self,
+        as_party: bool,
+        anyone: Actor,
+        pick: int,
+        verdict: str,
+        reason: str,
+        specs: list[Any],
+        code: str,
+    ) -> None:
+        cr = self.crs[pick % len(self.crs)]
+        status_before = self.po.status
+        # Mostly the side whose turn it is (the opener, for a withdrawal); sometimes anyone.
+        side = cr.opened_by if verdict == "withdraw" else cr.deciding_side
+        actor = (BUYER if side == BUYER.side else SUPPLIER) if as_party else anyone
+
+        def command() -> ChangeRequest | None:
+            if verdict == "approve":
+                cr_commands.approve(self.po, cr, actor, reason)
+            elif verdict == "reject":
+                cr_commands.reject(self.po, cr, actor, reason)
+            elif verdict == "withdraw":
+                cr_commands.withdraw(self.po, cr, actor, reason)
+            else:
+                return cr_commands.counter(
+                    self.po,
+                    cr,
+                    actor,
+                    changes=build_changes(specs),
+                    reason_code=code,
+                    comment=reason,
+                    due_at=DUE,
+                )
+            return None
+
+        done, new = self.attempt(command)
+        if not done:
+            return
+        if verdict == "withdraw":
+            assert actor.side == cr.opened_by
+            assert cr.status == CRStatus.WITHDRAWN
+        else:
+            assert actor.side == cr.deciding_side
+        if verdict == "approve":
+            assert cr.status == CRStatus.APPROVED
+            assert self.last_kind() == EventKind.CR_APPROVED
+            self.check_applied(cr)
+        elif verdict == "reject":
+            assert cr.status == CRStatus.REJECTED
+        declined = verdict in ("reject", "withdraw") and cr.from_acknowledgement
+        if declined and status_before == POStatus.CHANGES_PROPOSED:
+            assert self.po.status == POStatus.ISSUED
+        if verdict == "counter":
+            self.counters += 1
+            self.crs.append(new)
+            assert cr.status == CRStatus.COUNTERED
+            assert cr.superseded_by == new.number
+            assert (new.round, new.supersedes) == (cr.round + 1, cr.number)
+            assert new.opened_by == actor.side
+            assert new.from_acknowledgement == cr.from_acknowledgement
+
+    # Fulfilment ---------------------------------------------------------------------------
+
+    @rule(
+        actor=supplier_mostly,
+        shipped=st.dictionaries(line_nos, quantities, min_size=1, max_size=3),
+    )
+    def post_shipment(self, actor: Actor, shipped: dict[int, Decimal]) -> None:
+        def command() -> None:
+            notice = Shipment(
+                "ASN",
+                date(2026, 12, 9),
+                "DHL",
+                "",
+                None,
+                tuple(ShipmentLine(no, qty) for no, qty in shipped.items()),
+            )
+            self.po.post_shipment(actor, notice, OVER_DELIVERY_PCT)
+
+        done, _ = self.attempt(command)
+        if done:
+            assert self.last_kind() == EventKind.SHIPMENT_POSTED
+            assert self.po.status in (POStatus.IN_FULFILMENT, POStatus.SHIPPED)
+
+    @rule(actor=supplier_mostly)
+    def ship_the_rest(self, actor: Actor) -> None:
+        left = [
+            ShipmentLine(line.line_no, line.quantity - line.shipped_qty)
+            for line in self.po.lines
+            if not line.fully_shipped
+        ]
+
+        def command() -> None:
+            notice = Shipment("ASN", date(2026, 12, 9), "DHL", "", None, tuple(left))
+            self.po.post_shipment(actor, notice, OVER_DELIVERY_PCT)
+
+        done, _ = self.attempt(command)
+        if done:
+            assert self.po.status == POStatus.SHIPPED
+
+    @rule(
+        actor=buyer_mostly,
+        counted=st.dictionaries(
+            line_nos, st.tuples(quantities, rejected_quantities), min_size=1, max_size=3
+        ),
+    )
+    def record_receipt(self, actor: Actor, counted: dict[int, tuple[Decimal, Decimal]]) -> None:
+        def command() -> None:
+            lines = tuple(ReceiptLine(no, got, bad) for no, (got, bad) in counted.items())
+            self.po.record_receipt(
+                actor, Receipt("GR", date(2026, 12, 12), None, lines), OVER_DELIVERY_PCT
+            )
+
+        done, _ = self.attempt(command)
+        if done:
+            assert self.last_kind() == EventKind.RECEIPT_RECORDED
+
+    @rule(actor=buyer_mostly)
+    def receive_the_rest(self, actor: Actor) -> None:
+        left = [
+            ReceiptLine(line.line_no, line.quantity - line.received_qty)
+            for line in self.po.lines
+            if not line.fully_received
+        ]
+
+        def command() -> None:
+            self.po.record_receipt(
+                actor, Receipt("GR", date(2026, 12, 12), None, tuple(left)), OVER_DELIVERY_PCT
+            )
+
+        done, _ = self.attempt(command)
+        if done:
+            assert self.po.status == POStatus.RECEIVED
+
+    @rule(actor=buyer_mostly, reason=reasons)
+    def cancel(self, actor: Actor, reason: str) -> None:
+        done, _ = self.attempt(lambda: self.po.cancel(actor, reason))
+        if done:
+            assert self.po.status == POStatus.CANCELLED
+
+    @rule(actor=buyer_mostly)
+    def close(self, actor: Actor) -> None:
+        done, _ = self.attempt(lambda: self.po.close(actor))
+        if done:
+            assert self.po.status == POStatus.CLOSED
+
+    @rule(
+        actor=actors,
+        text=st.sampled_from(["", " ", "When?", "x" * 4001]),
+        internal_only=st.booleans(),
+    )
+    def comment(self, actor: Actor, text: str, internal_only: bool) -> None:
+        status = self.po.status
+        done, _ = self.attempt(lambda: self.po.comment(actor, text, internal_only=internal_only))
+        if done:
+            assert self.last_kind() == EventKind.COMMENT_ADDED
+            assert self.po.status == status
+
+    # Invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def status_moves_only_as_the_table_allows(self) -> None:
+        status = self.po.status
+        assert isinstance(status, POStatus)
+        if status != self.last_status:
+            assert status in one_or_two_moves(self.last_status), (
+                f"{self.last_status} -> {status} is not in the state machine"
+            )
+        self.last_status = status
+
+    @invariant()
+    def quantities_stay_within_bounds(self) -> None:
+        for line in self.po.lines:
+            assert line.quantity > 0
+            assert line.shipped_qty >= 0
+            assert line.received_qty >= 0
+            assert line.rejected_qty >= 0
+            ceiling = line.quantity * (1 + OVER_DELIVERY_PCT / 100)
+            assert line.shipped_qty <= ceiling
+            assert line.received_qty <= ceiling
+            if line.cancelled:
+                assert line.shipped_qty == line.received_qty == 0
+
+    @invariant()
+    def first_promise_never_changes(self) -> None:
+        for line in self.po.lines:
+            if line.line_no in self.first_promises:
+                assert line.first_promise == self.first_promises[line.line_no]
+            elif line.first_promise is not None:
+                assert line.promise is not None
+                self.first_promises[line.line_no] = line.first_promise
+
+    @invariant()
+    def the_timeline_only_grows(self) -> None:
+        events = self.po.events
+        assert events[: len(self.seen_events)] == self.seen_events
+        assert all(event.stream == "po/PO-9" for event in events)
+        self.seen_events = list(events)
+
+    @invariant()
+    def every_change_is_on_the_timeline(self) -> None:
+        kinds = [event.kind for event in self.po.events]
+        assert kinds.count(EventKind.PROMISE_CHANGED) == self.promise_changes
+        assert kinds.count(EventKind.CR_OPENED) == len(self.crs)
+        assert kinds.count(EventKind.CR_COUNTERED) == self.counters
+        assert self.po.cr_count == len(self.crs)
+        approvals = {
+            event.data["number"]: event
+            for event in self.po.events
+            if event.kind in (EventKind.CR_APPROVED, EventKind.CR_AUTO_APPROVED)
+        }
+        approved = [cr for cr in self.crs if cr.status == CRStatus.APPROVED]
+        assert sorted(approvals) == sorted(cr.number for cr in approved)
+        for cr in approved:
+            event = approvals[cr.number]
+            if cr.auto_approved:
+                assert event.kind == EventKind.CR_AUTO_APPROVED
+                assert event.actor == Actor.system()
+            else:
+                assert event.kind == EventKind.CR_APPROVED
+
+    @invariant()
+    def change_requests_are_consistent(self) -> None:
+        numbers = [cr.number for cr in self.crs]
+        assert len(set(numbers)) == len(numbers)
+        for cr in self.crs:
+            assert (cr.status == CRStatus.COUNTERED) == (cr.superseded_by is not None)
+            assert cr.opened_by != cr.deciding_side
+
+
+PurchaseOrderMachine.TestCase.settings = settings(
+    max_examples=200,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_purchase_order_commands = PurchaseOrderMachine.TestCase
