@@ -161,14 +161,10 @@ class PurchaseOrders:
             "cancelled": line.cancelled,
         }
 
-    async def save(self, po: PurchaseOrder, now: datetime, *, checked: bool = True) -> None:
-        """Write the order back if nobody changed it since it was read; bump its version.
-        `checked=False` only serialises behind other writers (for comments, which change
-        nothing another writer could overwrite)."""
+    async def save(self, po: PurchaseOrder, now: datetime) -> None:
+        """Write the order back if nobody changed it since it was read; bump its version."""
         po_id = self.ids[po.number]
-        where: Where | And = t.PurchaseOrder.id == po_id
-        if checked:
-            where = where & (t.PurchaseOrder.version == po.version)
+        where = (t.PurchaseOrder.id == po_id) & (t.PurchaseOrder.version == po.version)
         updated = (
             await t.PurchaseOrder.update(
                 {

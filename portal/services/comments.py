@@ -24,7 +24,8 @@ class AddComment:
 
 
 async def add_comment(uow: UnitOfWork, actor: Actor, cmd: AddComment) -> PurchaseOrder | SalesOrder:
-    """Comments do not change the order, so they need no version: two people may write at once."""
+    """Comments do not change the order, so they take no version and leave it as it is: two
+    people may write at once, and neither makes the other's next edit stale."""
     async with uow:
         order: PurchaseOrder | SalesOrder
         if cmd.kind == OrderKind.PURCHASE:
@@ -32,6 +33,6 @@ async def add_comment(uow: UnitOfWork, actor: Actor, cmd: AddComment) -> Purchas
         else:
             order = await uow.sales_orders.get(actor, cmd.number)
         order.comment(actor, cmd.text, internal_only=cmd.internal_only)
-        await uow.save(order, checked=False)
+        uow.note(order)
         await uow.commit()
     return order

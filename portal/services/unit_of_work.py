@@ -91,10 +91,18 @@ class UnitOfWork:
         self._touched.append(order)
 
     async def save(self, order: PurchaseOrder | SalesOrder, *, checked: bool = True) -> None:
+        """Write the changed order back, bumping its version. Only the system following a
+        promise saves a sales order unchecked (see `SalesOrders.save`)."""
         if isinstance(order, PurchaseOrder):
-            await self.purchase_orders.save(order, self.now, checked=checked)
+            await self.purchase_orders.save(order, self.now)
         else:
             await self.sales_orders.save(order, self.now, checked=checked)
+        self._touched.append(order)
+
+    def note(self, order: PurchaseOrder | SalesOrder) -> None:
+        """Write the order's new events at commit without touching the order itself (a
+        comment): its version stays, so nobody's edit in flight turns stale because of it.
+        The row lock taken when the order was read still orders the stream's appends."""
         self._touched.append(order)
 
     async def commit(self) -> None:

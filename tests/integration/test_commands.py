@@ -967,7 +967,19 @@ async def test_add_comment_to_a_purchase_order(world: World) -> None:
     ]
     assert all(e["at"] == AT for e in events)
     row = await world.po_row("PO-1")
-    assert row["status"] == "issued"
+    assert (row["status"], row["version"]) == ("issued", 1)
+    await world.sealed()
+
+
+async def test_a_comment_does_not_make_an_edit_in_flight_stale(world: World) -> None:
+    po = await world.acknowledged_po()
+    await add_comment(world.uow(), BUYER, AddComment(OrderKind.PURCHASE, "PO-1", "Any news?"))
+    moved = await change_promise(
+        world.uow(),
+        SUPPLIER,
+        ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 30)), "capacity"),
+    )
+    assert moved.version == po.version + 1
     await world.sealed()
 
 
