@@ -248,11 +248,17 @@ def open_change_request(
         cr.status = cr_move(cr.status, CRMove.APPROVE, cr.number)
         cr.auto_approved = True
         cr.decided_by_name = "system"
+        before = po.status
         applied = _apply(po, cr)
         po.record(
             Actor.system(),
             EventKind.CR_AUTO_APPROVED,
-            {"number": cr.number, "applied": applied, "policy": _policy_data(policy)},
+            {
+                "number": cr.number,
+                "applied": applied,
+                "policy": _policy_data(policy),
+                "status": {"before": before, "after": po.status},
+            },
         )
     return cr
 
@@ -287,12 +293,21 @@ def _decider(cr: ChangeRequest, actor: Actor, doing: str) -> None:
 def approve(po: PurchaseOrder, cr: ChangeRequest, actor: Actor, comment: str = "") -> None:
     _decider(cr, actor, "approve")
     after = cr_move(cr.status, CRMove.APPROVE, cr.number)
+    before = po.status
     # `_apply` checks everything before it changes the order; the request changes only after.
     applied = _apply(po, cr)
     cr.status = after
     cr.decided_by_name, cr.decision_comment = actor.name, comment
+    # The order's status moves too when an acknowledgement is agreed or every line cancelled.
     po.record(
-        actor, EventKind.CR_APPROVED, {"number": cr.number, "comment": comment, "applied": applied}
+        actor,
+        EventKind.CR_APPROVED,
+        {
+            "number": cr.number,
+            "comment": comment,
+            "applied": applied,
+            "status": {"before": before, "after": po.status},
+        },
     )
 
 

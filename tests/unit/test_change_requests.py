@@ -316,6 +316,8 @@ def test_cancelling_every_line_cancels_the_order() -> None:
     approve(po, open_cr(po, BUYER, cancel_line(1), cancel_line(2)), SUPPLIER)
     assert po.status == POStatus.CANCELLED
     assert all(line.cancelled for line in po.lines)
+    # Regression: the approval did not say that the order itself was now cancelled.
+    assert po.events[-1].data["status"] == {"before": "acknowledged", "after": "cancelled"}
 
 
 def test_approval_is_all_or_nothing() -> None:
@@ -465,6 +467,7 @@ def test_approving_an_acknowledgement_acknowledges_the_order() -> None:
     po, cr = acknowledged_with_changes()
     approve(po, cr, BUYER)
     assert po.status == POStatus.ACKNOWLEDGED
+    assert po.events[-1].data["status"] == {"before": "changes_proposed", "after": "acknowledged"}
     assert po.line(1).promise == schedule((300, date(2026, 12, 28)), (200, date(2027, 1, 20)))
     assert po.line(1).first_promise == po.line(1).promise
 
@@ -686,6 +689,7 @@ def test_an_auto_approval_is_applied_and_recorded_by_the_system() -> None:
             }
         ],
         "policy": {"max_date_move_days": 3, "max_qty_change_pct": "10"},
+        "status": {"before": "acknowledged", "after": "acknowledged"},
     }
 
 
@@ -722,6 +726,8 @@ def test_an_acknowledgement_within_tolerance_is_agreed_at_once() -> None:
     assert cr.auto_approved
     assert po.status == POStatus.ACKNOWLEDGED
     assert po.line(1).first_promise == schedule((500, date(2026, 12, 17)))
+    assert po.events[-1].kind == EventKind.CR_AUTO_APPROVED
+    assert po.events[-1].data["status"] == {"before": "changes_proposed", "after": "acknowledged"}
 
 
 def test_a_date_move_is_measured_from_the_current_promise() -> None:

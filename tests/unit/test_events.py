@@ -253,6 +253,7 @@ def test_change_request_events() -> None:
         "number": "PO-1001-CR4",
         "comment": "OK",
         "applied": [{"line_no": 1, "kind": "price", "before": "0.12", "after": "0.1"}],
+        "status": {"before": "acknowledged", "after": "acknowledged"},
     }
     assert all(event.audience == WITH_SUPPLIER for event in po.events[2:])
 

@@ -30,7 +30,7 @@ from portal.domain.orders import POLine, PurchaseOrder
 from portal.domain.receipts import Receipt, ReceiptLine
 from portal.domain.schedule import DeliveryRow, Schedule
 from portal.domain.shipments import Shipment, ShipmentLine
-from portal.domain.states import PO_TRANSITIONS, CRStatus, POStatus
+from portal.domain.states import PO_TRANSITIONS, CRStatus, POMove, POStatus
 
 D = Decimal
 OVER_DELIVERY_PCT = D(5)
@@ -104,11 +104,23 @@ def lines() -> list[POLine]:
     ]
 
 
-def one_or_two_moves(status: POStatus) -> set[POStatus]:
-    """Where one command can take the order: one move, or two when an approval cancels it."""
-    after_one = {after for (before, _move), after in PO_TRANSITIONS.items() if before == status}
-    after_two = {after for (before, _move), after in PO_TRANSITIONS.items() if before in after_one}
-    return after_one | after_two
+def one_command_from(status: POStatus) -> set[POStatus]:
+    """Where one command can take the order: one move of the table, or two when an approved
+    request cancels every line (changes agreed, then cancel)."""
+    after = {after for (before, _move), after in PO_TRANSITIONS.items() if before == status}
+    agreed = PO_TRANSITIONS.get((status, POMove.CHANGES_AGREED))
+    if agreed is not None and (agreed, POMove.CANCEL) in PO_TRANSITIONS:
+        after.add(PO_TRANSITIONS[(agreed, POMove.CANCEL)])
+    return after
+
+
+NOTHING_MOVED_YET = {
+    POStatus.DRAFT,
+    POStatus.ISSUED,
+    POStatus.REJECTED,
+    POStatus.CHANGES_PROPOSED,
+    POStatus.CANCELLED,
+}
 
 
 class PurchaseOrderMachine(RuleBasedStateMachine):
@@ -118,7 +130,7 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
             BUYER, number="PO-9", supplier="acme", currency="EUR", lines=lines(), issue=False
         )
         self.crs: list[ChangeRequest] = []
-        self.last_status = self.po.status
+        self.last_status = self.told_status = self.po.status
         self.seen_events = list(self.po.events)
         self.first_promises: dict[int, Schedule] = {}
         self.promise_changes = 0
@@ -158,7 +170,7 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
             )
             self.po.post_shipment(SUPPLIER, notice, OVER_DELIVERY_PCT)
         self.seen_events = list(self.po.events)
-        self.last_status = self.po.status
+        self.last_status = self.told_status = self.po.status
 
     # The one way every command is run ---------------------------------------------------
 
@@ -493,7 +505,7 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
         status = self.po.status
         assert isinstance(status, POStatus)
         if status != self.last_status:
-            assert status in one_or_two_moves(self.last_status), (
+            assert status in one_command_from(self.last_status), (
                 f"{self.last_status} -> {status} is not in the state machine"
             )
         self.last_status = status
@@ -512,6 +524,18 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
                 assert line.shipped_qty == line.received_qty == 0
 
     @invariant()
+    def status_agrees_with_the_lines(self) -> None:
+        status, lines = self.po.status, self.po.lines
+        if status == POStatus.SHIPPED:
+            assert all(line.fully_shipped for line in lines)
+        if status in (POStatus.RECEIVED, POStatus.CLOSED):
+            assert all(line.fully_received for line in lines)
+        if status in NOTHING_MOVED_YET:
+            assert all(line.shipped_qty == line.received_qty == 0 for line in lines)
+        if all(line.cancelled for line in lines):
+            assert status == POStatus.CANCELLED
+
+    @invariant()
     def first_promise_never_changes(self) -> None:
         for line in self.po.lines:
             if line.line_no in self.first_promises:
@@ -521,10 +545,20 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
                 self.first_promises[line.line_no] = line.first_promise
 
     @invariant()
-    def the_timeline_only_grows(self) -> None:
+    def the_timeline_only_grows_and_tells_every_status_change(self) -> None:
         events = self.po.events
         assert events[: len(self.seen_events)] == self.seen_events
         assert all(event.stream == "po/PO-9" for event in events)
+        new = events[len(self.seen_events) :]
+        if self.po.status != self.told_status:
+            told = [
+                event
+                for event in new
+                if event.data.get("status", {}).get("after") == self.po.status.value
+                or (event.kind == EventKind.PO_ISSUED and self.po.status == POStatus.ISSUED)
+            ]
+            assert told, f"nothing on the timeline says the order is now {self.po.status}"
+        self.told_status = self.po.status
         self.seen_events = list(events)
 
     @invariant()

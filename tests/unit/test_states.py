@@ -4,6 +4,7 @@ refused with a message that names the order and says what state it is in."""
 from __future__ import annotations
 
 import itertools
+from enum import StrEnum
 
 import pytest
 
@@ -38,9 +39,9 @@ def _readable(status: POStatus | SOStatus | CRStatus) -> str:
     return READABLE.get(status.value, status.value)
 
 
-def _id(pair: tuple[object, object]) -> str:
+def _id(pair: tuple[StrEnum, StrEnum]) -> str:
     status, move = pair
-    return f"{status}-{move.name.lower()}"  # type: ignore[attr-defined]
+    return f"{status.value}-{move.name.lower()}"
 
 
 @pytest.mark.parametrize("pair", PO_PAIRS, ids=_id)
