@@ -15,7 +15,7 @@ run: env
 	$(VENV)/bin/portal serve
 
 test: env
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 lint: env
 	$(VENV)/bin/ruff check portal tests bench

@@ -45,8 +45,9 @@ SUPPLIER = Actor(ActorKind.USER, "s1", "SUP", Side.SUPPLIER, "Bench Supplier", V
 
 def migrate(url: str) -> None:
     env = {**os.environ, "PORTAL_DATABASE_URL": url, "PICCOLO_CONF": "portal.piccolo_conf"}
-    subprocess.run([sys.executable, "-m", "portal.cli", "migrate"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "portal.cli", "migrate"], env=env, check=True, capture_output=True
+    )
 
 
 async def prepare(db: Database, orders: int) -> list[tuple[str, int]]:
@@ -139,8 +140,10 @@ async def bench(engine: str, args: argparse.Namespace) -> None:
             started = time.perf_counter()
             orders = await prepare(db, args.orders)
             took = time.perf_counter() - started
-            print(f"{engine}: issued and acknowledged {args.orders} POs in {took:.2f} s "
-                  f"({2 * args.orders / took:.0f} commands/s, one at a time)")
+            print(
+                f"{engine}: issued and acknowledged {args.orders} POs in {took:.2f} s "
+                f"({2 * args.orders / took:.0f} commands/s, one at a time)"
+            )
             await run(db, orders, args.writers, args.rounds)
             await db.close()
         finally:

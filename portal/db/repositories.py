@@ -56,7 +56,12 @@ def _schedule(data: Any) -> Schedule | None:
 
 
 def _dec(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    """A stored number without the column's trailing zeros (PostgreSQL gives 100.0000), so
+    messages and events say 100, as the user wrote it."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return (
+        number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    )
 
 
 async def _first(query: Select[Any] | None) -> dict[str, Any] | None:
@@ -385,35 +390,61 @@ class ChangeRequests:
         self._ids: dict[str, int] = {}
 
     async def get(self, actor: Actor, number: str) -> ChangeRequest:
-        query = t.ChangeRequest.select(
-            *t.ChangeRequest.all_columns(), t.ChangeRequest.po._.number.as_alias("po_number")
-        ).where(t.ChangeRequest.number == number)
-        supplier = actor.side == Side.SUPPLIER and bool(actor.org)
-        if supplier:
-            query = query.where(t.ChangeRequest.po._.supplier == actor.org)
-        row = await _first(query if supplier or actor.side == Side.INTERNAL else None)
-        if row is None:
+        found = await self._load(actor, t.ChangeRequest.number == number, limit=1)
+        if not found:
             raise NotFound(f"Change request {number} was not found.")
-        self._ids[number] = row["id"]
-        return ChangeRequest(
-            number=row["number"],
-            po_number=row["po_number"],
-            status=CRStatus(row["status"]),
-            opened_by=Side(row["opened_by"]),
-            opened_by_name=row["opened_by_name"],
-            reason_code=row["reason_code"],
-            comment=row["comment"],
-            changes=tuple(LineChange.from_data(item) for item in load(row["changes"])),
-            due_at=row["due_at"],
-            round=row["round"],
-            supersedes=row["supersedes"],
-            superseded_by=row["superseded_by"],
-            from_acknowledgement=row["from_acknowledgement"],
-            auto_approved=row["auto_approved"],
-            decided_by_name=row["decided_by_name"],
-            decision_comment=row["decision_comment"],
-            version=row["version"],
+        return found[0]
+
+    async def open_on(self, actor: Actor, po_number: str) -> list[ChangeRequest]:
+        """The requests on `po_number` still waiting for a decision, oldest first."""
+        return await self._load(
+            actor,
+            (t.ChangeRequest.po._.number == po_number)
+            & (t.ChangeRequest.status == CRStatus.OPEN.value),
         )
+
+    async def _load(
+        self, actor: Actor, where: Any, limit: int | None = None
+    ) -> list[ChangeRequest]:
+        query = (
+            t.ChangeRequest.select(
+                *t.ChangeRequest.all_columns(), t.ChangeRequest.po._.number.as_alias("po_number")
+            )
+            .where(where)
+            .order_by(t.ChangeRequest.id)
+        )
+        if actor.side == Side.SUPPLIER and actor.org:
+            query = query.where(t.ChangeRequest.po._.supplier == actor.org)
+        elif actor.side != Side.INTERNAL:
+            return []
+        if limit is not None:
+            query = query.limit(limit)
+        # No row lock: a decision saves the request with a version check (see `save`).
+        rows = await query.run()
+        for row in rows:
+            self._ids[row["number"]] = row["id"]
+        return [
+            ChangeRequest(
+                number=row["number"],
+                po_number=row["po_number"],
+                status=CRStatus(row["status"]),
+                opened_by=Side(row["opened_by"]),
+                opened_by_name=row["opened_by_name"],
+                reason_code=row["reason_code"],
+                comment=row["comment"],
+                changes=tuple(LineChange.from_data(item) for item in load(row["changes"])),
+                due_at=row["due_at"],
+                round=row["round"],
+                supersedes=row["supersedes"],
+                superseded_by=row["superseded_by"],
+                from_acknowledgement=row["from_acknowledgement"],
+                auto_approved=row["auto_approved"],
+                decided_by_name=row["decided_by_name"],
+                decision_comment=row["decision_comment"],
+                version=row["version"],
+            )
+            for row in rows
+        ]
 
     async def add(self, cr: ChangeRequest, po_id: int, now: datetime) -> None:
         rows = (

@@ -200,7 +200,15 @@ PO_STATUSES = (
     "closed",
     "cancelled",
 )
-CR_STATUSES = ("open", "approved", "auto-approved", "rejected", "countered", "withdrawn")
+CR_STATUSES = (
+    "open",
+    "approved",
+    "auto-approved",
+    "rejected",
+    "countered",
+    "withdrawn",
+    "cancelled",
+)
 
 
 async def _purchase_order_statuses() -> list[str]:

@@ -11,9 +11,11 @@ issues a draft; `link` links the sales lines to the purchase lines bought for th
 cr_price` are the supplier's change requests, `buyer_qty` and `cancel_by_cr` the buyer's;
 `approve`, `reject_cr`, `counter`, `withdraw` answer the change request in play (by whichever
 side may); `promise_late|promise_split` move a promise; `ship_part|ship_line1|ship_rest`,
-`receive`, `receive_rejects` move goods; `close`, `cancel`; `so_ship|so_deliver|so_close|
-so_cancel` move the sales order; the rest are comments (`*_note`, `chase`, `customer_*`,
-`thanks`), written by whoever the name says.
+`receive`, `receive_rejects` move goods: goods the warehouse turns away count as not shipped,
+so a shipped order goes back in fulfilment and the next `ship_rest` replaces them; `close`
+(short, when not everything arrived), `cancel` (which closes a change request still open on
+the order); `so_ship|so_deliver|so_close|so_cancel` move the sales order; the rest are
+comments (`*_note`, `chase`, `customer_*`, `thanks`), written by whoever the name says.
 """
 
 from __future__ import annotations
@@ -90,10 +92,11 @@ PLOTS: tuple[Plot, ...] = (
     po("KRAFT", (25, 31), "issue accept cr_late counter counter approve ship_part"),
     po("HDJM", (18, 24), "issue accept ship_line1 promise_late", lines=(2, 3)),
     deal("NORTHWIND", "XINDA", (20, 26), f"{BOUGHT} ship_part receive"),
-    # shipped: every line is on its way (one of them partly received, partly turned away)
+    # ... and back in fulfilment: all shipped, part turned away, the replacement not yet sent
+    po("XINDA", (22, 28), "issue accept ship_rest receive_rejects warehouse_note"),
+    # shipped: every line is on its way
     deal("YUNFAN", "XINDA", (16, 22), f"{BOUGHT} inspect_note ship_rest ship_note"),
     po("HDJM", (20, 26), "issue accept ship_part ship_note ship_rest"),
-    po("XINDA", (22, 28), "issue accept ship_rest receive_rejects warehouse_note"),
     deal("YUEHAI", "HDJM", (24, 30), f"{BOUGHT} promise_late ship_rest"),
     po("KRAFT", (24, 30), "issue accept cr_small ship_rest"),
     # received
@@ -108,6 +111,12 @@ PLOTS: tuple[Plot, ...] = (
         f"{BOUGHT} promise_late ship_rest receive so_ship so_deliver",
     ),
     po("KRAFT", (32, 38), "issue accept ship_part receive ship_rest receive"),
+    # ... after goods turned away from a shipped order were replaced
+    po(
+        "HDJM",
+        (26, 34),
+        "issue accept ship_rest receive_rejects warehouse_note replace_note ship_rest receive",
+    ),
     # closed
     deal(
         "YUNFAN", "HDJM", (34, 40), f"{BOUGHT} ship_rest receive so_ship close so_deliver so_close"
@@ -137,12 +146,17 @@ PLOTS: tuple[Plot, ...] = (
     ),
     po("KRAFT", (38, 41.5), "issue accept ship_rest ship_note receive close"),
     po("HDJM", (34, 40), "issue propose_date approve ship_rest receive close"),
+    # ... short: the buyer settles for what came
+    po("KRAFT", (30, 38), "issue accept ship_part receive short_note close"),
     # cancelled
     po("HDJM", (3, 12), "draft cancel"),
     po("XINDA", (3, 12), "issue cancel"),
     po("KRAFT", (6, 16), "issue reject cancel"),
     deal("YUNFAN", "HDJM", (8, 16), f"{BOUGHT} customer_cancel so_cancel cancel_by_cr approve"),
     po("XINDA", (6, 14), "issue propose_qty reject_cr cancel"),
+    # ... while the change request of the acknowledgement is still open (it is cancelled too)
+    po("KRAFT", (4, 10), "issue propose_date counter cancel"),
+    deal("YUNFAN", "XINDA", (6, 12), "so issue link propose_date customer_cancel so_cancel cancel"),
     # sales orders served from our own production or stock
     so("YUNFAN", (0.2, 6), "so"),
     so("YUEHAI", (1, 8), "so customer_ask so_note"),

@@ -137,7 +137,6 @@ class Story:
         self.first_changes: tuple[LineChange, ...] = ()
         self.shipment_number: str | None = None
         self.arrival: date | None = None
-        self.to_replace: dict[int, Decimal] = {}
         self.po_plan: list[POLine] = []
         self.linked_lines = 0
 
@@ -543,7 +542,7 @@ class Story:
         line = next(line for line in po.lines if not line.fully_shipped)
         reference = line.promised_date or line.need_date
         later = reference + timedelta(days=self.rng.randint(*days))
-        schedule = Schedule.single(line.quantity - line.shipped_qty, later)
+        schedule = Schedule.single(line.left_to_ship, later)
         return (LineChange(line.line_no, ChangeKind.DATE, schedule=schedule),)
 
     async def step_cr_small(self) -> None:
@@ -649,9 +648,7 @@ class Story:
         reference = line.promised_date or line.need_date
         asked = (change.schedule.last_date - reference).days
         days = max(1, round(asked * share))
-        schedule = Schedule.single(
-            line.quantity - line.shipped_qty, reference + timedelta(days=days)
-        )
+        schedule = Schedule.single(line.left_to_ship, reference + timedelta(days=days))
         return LineChange(change.line_no, ChangeKind.DATE, schedule=schedule)
 
     # Promises ---------------------------------------------------------------------------------
@@ -671,20 +668,18 @@ class Story:
         promised = line.promised_date or line.need_date
         later = promised + timedelta(days=self.rng.randint(5, 12))
         reason = self.rng.choice(sorted(PROMISE_REASONS))
-        await self._change_promise(
-            line, Schedule.single(line.quantity - line.shipped_qty, later), reason
-        )
+        await self._change_promise(line, Schedule.single(line.left_to_ship, later), reason)
 
     async def step_promise_split(self) -> None:
         po = await self.po()
-        line = max(po.lines, key=lambda line: line.quantity)
+        line = max(po.lines, key=lambda line: line.left_to_ship)
         promised = line.promised_date or line.need_date
-        first = _whole(line.quantity * Decimal(str(self.rng.uniform(0.5, 0.7))))
+        first = _whole(line.left_to_ship * Decimal(str(self.rng.uniform(0.5, 0.7))))
         schedule = Schedule(
             (
                 DeliveryRow(first, promised),
                 DeliveryRow(
-                    line.quantity - first, promised + timedelta(days=self.rng.randint(7, 14))
+                    line.left_to_ship - first, promised + timedelta(days=self.rng.randint(7, 14))
                 ),
             )
         )
@@ -728,7 +723,7 @@ class Story:
         share = Decimal(str(self.rng.uniform(0.4, 0.7)))
         await self._ship(
             {
-                line.line_no: _whole((line.quantity - line.shipped_qty) * share)
+                line.line_no: _whole(line.left_to_ship * share)
                 for line in po.lines
                 if not line.fully_shipped
             }
@@ -736,23 +731,15 @@ class Story:
 
     async def step_ship_line1(self) -> None:
         line = (await self.po()).line(1)
-        await self._ship({1: line.quantity - line.shipped_qty})
+        await self._ship({1: line.left_to_ship})
 
     async def step_ship_rest(self) -> None:
-        """Everything still to ship, plus replacements for what the warehouse turned away, as
-        far as the over-delivery tolerance allows."""
+        """Everything still to ship: what was never sent, and replacements for what the
+        warehouse turned away (goods turned away count as not shipped)."""
         po = await self.po()
-        ceiling = 1 + self.world.rules.over_delivery_pct / 100
-        quantities = {}
-        for line in po.lines:
-            if line.cancelled:
-                continue
-            wanted = max(line.quantity - line.shipped_qty, Decimal(0))
-            wanted += self.to_replace.pop(line.line_no, Decimal(0))
-            quantities[line.line_no] = min(
-                wanted, _whole(line.quantity * ceiling) - line.shipped_qty
-            )
-        await self._ship(quantities)
+        await self._ship(
+            {line.line_no: line.left_to_ship for line in po.lines if not line.cancelled}
+        )
 
     async def _receive(self, *, rejects: bool) -> None:
         po = await self.po()
@@ -763,11 +750,10 @@ class Story:
         }
         rejected: dict[int, Decimal] = {}
         if rejects:
+            # A few of the largest delivery fail inspection; the supplier has to replace them.
             line_no = max(in_transit, key=lambda no: in_transit[no])
-            allowed = _whole(po.line(line_no).quantity * self.world.rules.over_delivery_pct / 100)
             share = Decimal(str(self.rng.uniform(0.005, 0.02)))
-            rejected[line_no] = min(max(Decimal(1), _whole(in_transit[line_no] * share)), allowed)
-            self.to_replace.update(rejected)
+            rejected[line_no] = max(Decimal(1), _whole(in_transit[line_no] * share))
         note = self.say(WAREHOUSE, RECEIPT_NOTE)
         receipt = Receipt(
             number="",
@@ -853,6 +839,12 @@ class Story:
     async def step_thanks(self) -> None:
         await self._comment(self.customer_person, "thanks", comments.OrderKind.SALES)
 
+    async def step_replace_note(self) -> None:
+        await self._comment(self.supplier_person, "replace_note", comments.OrderKind.PURCHASE)
+
+    async def step_short_note(self) -> None:
+        await self._comment(self.buyer, "short_note", comments.OrderKind.PURCHASE)
+
 
 STEPS: dict[str, Step] = {
     name.removeprefix("step_"): getattr(Story, name)
@@ -898,6 +890,8 @@ WHEN: dict[str, tuple[str, tuple[float, float]]] = {
     "customer_ask": ("customer", (4, 60)),
     "customer_cancel": ("customer", (24, 200)),
     "thanks": ("customer", (2, 30)),
+    "replace_note": ("supplier", (2, 20)),
+    "short_note": ("buyer", (24, 72)),
 }
 """Who takes each step (its desk decides the working hours) and how many hours after the step
 before it. Shipping and receiving follow the promised dates and arrivals instead."""

@@ -89,6 +89,18 @@ COMMENTS: dict[str, tuple[Said, ...]] = {
             "Rejected parts are quarantined; we close this once the supplier replaces them.",
         ),
     ),
+    "replace_note": (
+        (
+            "不良品的补货已安排生产,近期发出,请查收。",
+            "Replacements for the rejected parts are made; they ship in the next days.",
+        ),
+    ),
+    "short_note": (
+        (
+            "剩余数量不用再发了,我们按已到数量结单。",
+            "No need to ship the rest: we close the order with what has arrived.",
+        ),
+    ),
 }
 
 REJECT_PO: tuple[Said, ...] = (

@@ -103,19 +103,28 @@ class LineChange:
 
 @dataclass(frozen=True, slots=True)
 class TolerancePolicy:
-    """Changes a supplier may make without review: a date move of at most `max_date_move_days`
-    and a quantity change within `max_qty_change_pct` percent. Anything else needs a buyer."""
+    """Changes a supplier may make without review: delivery dates that move no quantity by more
+    than `max_date_move_days`, and quantity changes within `max_qty_change_pct` percent.
+    Anything else (price, item, cancel, a promise for more or less) needs a buyer; with both
+    limits at zero nothing is approved without review."""
 
     max_date_move_days: int = 0
     max_qty_change_pct: Decimal = Decimal(0)
 
     def allows(self, po: PurchaseOrder, changes: tuple[LineChange, ...]) -> bool:
+        if self.max_date_move_days == 0 and self.max_qty_change_pct == 0:
+            return False
         for change in changes:
             line = po.line(change.line_no)
             if change.kind == ChangeKind.DATE and change.schedule is not None:
-                reference = line.promised_date or line.need_date
-                moved = abs((change.schedule.last_date - reference).days)
-                if moved > self.max_date_move_days:
+                if line.promise is None and line.left_to_ship == 0:
+                    # Nothing promised and nothing left to ship: there is no schedule to
+                    # measure the move from (and an empty one cannot be built).
+                    return False
+                current = line.promise or Schedule.single(line.left_to_ship, line.need_date)
+                if change.schedule.total != current.total:
+                    return False
+                if date_shift_days(current, change.schedule) > self.max_date_move_days:
                     return False
             elif change.kind == ChangeKind.QUANTITY and change.quantity is not None:
                 moved_pct = abs(change.quantity - line.quantity) / line.quantity * 100
@@ -124,6 +133,21 @@ class TolerancePolicy:
             else:
                 return False
         return True
+
+
+def date_shift_days(before: Schedule, after: Schedule) -> int:
+    """How far, in days, the new schedule moves any unit of quantity: at every running total of
+    either schedule, the date by which that much arrives is compared. Splitting "500 on 1 Dec"
+    into "300 on 1 Dec, 200 on 3 Dec" moves 200 units by 2 days."""
+    # Both cover dates are step functions of the quantity that change only at a running
+    # total, so comparing them at every running total of either schedule finds the largest move.
+    marks = set()
+    for schedule in (before, after):
+        running = Decimal(0)
+        for row in schedule.rows:
+            running += row.quantity
+            marks.add(running)
+    return max(abs((after.cover_date(mark) - before.cover_date(mark)).days) for mark in marks)
 
 
 @dataclass(slots=True)
@@ -178,9 +202,11 @@ def _validate(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> None:
         seen.add((change.line_no, change.kind))
         line = po.open_line(change.line_no)
         if change.kind == ChangeKind.QUANTITY and change.quantity is not None:
-            if change.quantity < line.shipped_qty:
+            if change.quantity == line.quantity:
+                raise DomainError(f"Line {line.line_no} already has quantity {line.quantity}.")
+            if change.quantity < line.net_shipped:
                 raise DomainError(
-                    f"Line {line.line_no} has already shipped {line.shipped_qty}; "
+                    f"Line {line.line_no} has already shipped {line.net_shipped}; "
                     f"its quantity cannot drop to {change.quantity}."
                 )
             if change.quantity < line.received_qty:
@@ -205,11 +231,17 @@ def _validate(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> None:
                 (c.quantity for c in changes if c.line_no == line.line_no and c.quantity),
                 line.quantity,
             )
-            if change.schedule.total + line.shipped_qty > quantity:
+            if change.schedule.total + line.net_shipped > quantity:
                 raise DomainError(
                     f"Line {line.line_no}: the delivery schedule ({change.schedule.total}) "
-                    f"is for more than the {quantity - line.shipped_qty} left to ship."
+                    f"is for more than the {quantity - line.net_shipped} left to ship."
                 )
+            if change.schedule == line.promise:
+                raise DomainError(f"Line {line.line_no} is already promised exactly like that.")
+        elif change.kind == ChangeKind.PRICE and change.unit_price == line.unit_price:
+            raise DomainError(f"Line {line.line_no} already has price {line.unit_price}.")
+        elif change.kind == ChangeKind.ITEM and change.item and change.item.strip() == line.item:
+            raise DomainError(f"Line {line.line_no} is already for item {line.item}.")
 
 
 def open_change_request(
@@ -401,6 +433,7 @@ def _apply(po: PurchaseOrder, cr: ChangeRequest) -> list[dict[str, Any]]:
     _validate(po, cr.changes)
     status_after = po_move(po.status, POMove.CHANGES_AGREED, po.number)
     applied: list[dict[str, Any]] = []
+    resized_promises: list[dict[str, Any]] = []
     dated = {c.line_no for c in cr.changes if c.kind == ChangeKind.DATE}
     for change in cr.changes:
         line = po.line(change.line_no)
@@ -408,16 +441,21 @@ def _apply(po: PurchaseOrder, cr: ChangeRequest) -> list[dict[str, Any]]:
             before: Any = line.quantity
             line.quantity = change.quantity
             after: Any = line.quantity
-            if (
-                line.line_no not in dated
-                and line.promise is not None
-                and line.quantity > line.shipped_qty
-            ):
+            if line.line_no not in dated and line.promise is not None and line.left_to_ship > 0:
                 # Keep the promise in step with the new quantity, on its last date (a line
                 # cut to what has shipped keeps its last promise: nothing is left to promise).
-                line.confirm(
-                    Schedule.single(line.quantity - line.shipped_qty, line.promise.last_date)
-                )
+                # Written down as a change of its own, so promise stability counts it.
+                resized = Schedule.single(line.left_to_ship, line.promise.last_date)
+                if resized != line.promise:
+                    resized_promises.append(
+                        {
+                            "line_no": line.line_no,
+                            "kind": "promise",
+                            "before": line.promise.to_data(),
+                            "after": resized.to_data(),
+                        }
+                    )
+                    line.confirm(resized)
         elif change.kind == ChangeKind.DATE and change.schedule is not None:
             before = line.promise.to_data() if line.promise else None
             line.confirm(change.schedule)
@@ -433,6 +471,7 @@ def _apply(po: PurchaseOrder, cr: ChangeRequest) -> list[dict[str, Any]]:
         applied.append(
             {"line_no": line.line_no, "kind": change.kind.value, "before": before, "after": after}
         )
+    applied.extend(resized_promises)
     if cr.from_acknowledgement:
         # Lines the acknowledgement changed are now agreed: they are promised too.
         for line_no in {c.line_no for c in cr.changes} - dated:
@@ -443,3 +482,15 @@ def _apply(po: PurchaseOrder, cr: ChangeRequest) -> list[dict[str, Any]]:
     if all(line.cancelled for line in po.lines):
         po.status = po_move(po.status, POMove.CANCEL, po.number)
     return applied
+
+
+def cancel_order(
+    po: PurchaseOrder, actor: Actor, reason: str, open_requests: list[ChangeRequest]
+) -> None:
+    """Cancel the order and close the change requests still open on it: nobody can decide
+    a change to an order that no longer exists."""
+    moves = [cr_move(cr.status, CRMove.CANCEL, cr.number) for cr in open_requests]
+    po.cancel(actor, reason, tuple(cr.number for cr in open_requests))
+    for cr, after in zip(open_requests, moves, strict=True):
+        cr.status = after
+        cr.decided_by_name, cr.decision_comment = actor.name, reason

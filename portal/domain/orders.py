@@ -112,8 +112,17 @@ class POLine:
             raise DomainError(f"Price on line {self.line_no} cannot be negative.")
 
     @property
+    def net_shipped(self) -> Decimal:
+        """What the supplier has shipped and we kept: goods turned away are to be replaced."""
+        return self.shipped_qty - self.rejected_qty
+
+    @property
+    def left_to_ship(self) -> Decimal:
+        return max(self.quantity - self.net_shipped, Decimal(0))
+
+    @property
     def fully_shipped(self) -> bool:
-        return self.cancelled or self.shipped_qty >= self.quantity
+        return self.cancelled or self.net_shipped >= self.quantity
 
     @property
     def fully_received(self) -> bool:
@@ -229,11 +238,16 @@ class PurchaseOrder(Aggregate):
 
     def issue(self, actor: Actor) -> None:
         require_side(actor, [Side.INTERNAL], "issue purchase orders")
-        self._move(POMove.ISSUE)
+        before = self._move(POMove.ISSUE)
         self.record(
             actor,
             EventKind.PO_ISSUED,
-            {"supplier": self.supplier, "currency": self.currency, "lines": self.lines_data()},
+            {
+                "supplier": self.supplier,
+                "currency": self.currency,
+                "lines": self.lines_data(),
+                "status": {"before": before, "after": self.status},
+            },
         )
 
     def accept(self, actor: Actor, promises: dict[int, Schedule] | None = None) -> None:
@@ -246,6 +260,12 @@ class PurchaseOrder(Aggregate):
                 raise DomainError(
                     f"Accepting line {line_no} means promising its full quantity "
                     f"({line.quantity}); propose a change to promise {schedule.total}."
+                )
+            if schedule.last_date > line.need_date:
+                # Later than we need it is a change to the order: the buyer has to agree.
+                raise DomainError(
+                    f"Line {line_no} is needed by {line.need_date.isoformat()}; to promise "
+                    f"{schedule.last_date.isoformat()}, accept with changes."
                 )
         before = self._move(POMove.ACCEPT)
         self.record(
@@ -331,9 +351,9 @@ class PurchaseOrder(Aggregate):
         line = self.open_line(line_no)
         if line.fully_shipped:
             raise DomainError(f"Line {line_no} is fully shipped; its promise can no longer move.")
-        if schedule.total + line.shipped_qty > line.quantity:
+        if schedule.total > line.left_to_ship:
             raise DomainError(
-                f"Line {line_no} has {line.quantity - line.shipped_qty} left to ship; "
+                f"Line {line_no} has {line.left_to_ship} left to ship; "
                 f"the promise ({schedule.total}) cannot be for more."
             )
         before = line.promise
@@ -357,16 +377,16 @@ class PurchaseOrder(Aggregate):
         for shipped in shipment.lines:
             line = self.open_line(shipped.line_no)
             if not within_tolerance(
-                line.shipped_qty + shipped.quantity, line.quantity, tolerance_pct
+                line.net_shipped + shipped.quantity, line.quantity, tolerance_pct
             ):
                 raise DomainError(
                     f"Line {line.line_no}: shipping {shipped.quantity} more would make "
-                    f"{line.shipped_qty + shipped.quantity} of {line.quantity} ordered, "
+                    f"{line.net_shipped + shipped.quantity} of {line.quantity} ordered, "
                     f"beyond the {tolerance_pct}% tolerance."
                 )
         adding = {shipped.line_no: shipped.quantity for shipped in shipment.lines}
         all_shipped = all(
-            line.cancelled or line.shipped_qty + adding.get(line.line_no, 0) >= line.quantity
+            line.cancelled or line.net_shipped + adding.get(line.line_no, 0) >= line.quantity
             for line in self.lines
         )
         # The move is checked before any line changes, so a refused shipment changes nothing.
@@ -392,15 +412,24 @@ class PurchaseOrder(Aggregate):
                     f"{line.received_qty + received.accepted} of {line.quantity} ordered, "
                     f"beyond the {tolerance_pct}% over-receipt tolerance."
                 )
-        adding = {received.line_no: received.accepted for received in receipt.lines}
+        accepting = {received.line_no: received.accepted for received in receipt.lines}
+        turning_away = {received.line_no: received.rejected for received in receipt.lines}
         all_received = all(
-            line.cancelled or line.received_qty + adding.get(line.line_no, 0) >= line.quantity
+            line.cancelled or line.received_qty + accepting.get(line.line_no, 0) >= line.quantity
             for line in self.lines
         )
-        # The move is checked before any line changes, so a refused receipt changes nothing.
-        after = po_move(
-            self.status, POMove.RECEIVE_ALL if all_received else POMove.RECEIVE, self.number
+        all_still_shipped = all(
+            line.cancelled or line.net_shipped - turning_away.get(line.line_no, 0) >= line.quantity
+            for line in self.lines
         )
+        if all_received:
+            move = POMove.RECEIVE_ALL
+        elif False:
+            move = POMove.RECEIVE_SHORT
+        else:
+            move = POMove.RECEIVE
+        # The move is checked before any line changes, so a refused receipt changes nothing.
+        after = po_move(self.status, move, self.number)
         for received in receipt.lines:
             line = self.line(received.line_no)
             line.received_qty += received.accepted
@@ -412,8 +441,9 @@ class PurchaseOrder(Aggregate):
             {"receipt": receipt.to_data(), "status": {"before": before, "after": self.status}},
         )
 
-    def cancel(self, actor: Actor, reason: str) -> None:
-        """The buyer withdraws the order before the supplier has committed to it."""
+    def cancel(self, actor: Actor, reason: str, open_requests: tuple[str, ...] = ()) -> None:
+        """The buyer withdraws the order before the supplier has committed to it; the change
+        requests still open on it (`changes.cancel_order` closes them) are named."""
         require_side(actor, [Side.INTERNAL], "cancel purchase orders")
         if not reason.strip():
             raise DomainError("Say why the purchase order is cancelled.")
@@ -426,18 +456,40 @@ class PurchaseOrder(Aggregate):
         self.record(
             actor,
             EventKind.PO_CANCELLED,
-            {"reason": reason, "status": {"before": before, "after": self.status}},
+            {
+                "reason": reason,
+                "status": {"before": before, "after": self.status},
+                "change_requests_closed": list(open_requests),
+            },
         )
 
     def close(self, actor: Actor) -> None:
+        """Close the order; before everything arrived, the buyer settles for what came, and
+        the event says which lines fell short."""
         require_side(actor, [Side.INTERNAL], "close purchase orders")
         before = self._move(POMove.CLOSE)
+        short = [
+            {"line_no": line.line_no, "quantity": line.quantity, "received": line.received_qty}
+            for line in self.lines
+            if not line.fully_received
+        ]
         self.record(
-            actor, EventKind.PO_CLOSED, {"status": {"before": before, "after": self.status}}
+            actor,
+            EventKind.PO_CLOSED,
+            {"status": {"before": before, "after": self.status}, "short": short},
         )
 
     def comment(self, actor: Actor, text: str, *, internal_only: bool = False) -> None:
+        require_party(actor, Side.SUPPLIER, self.supplier, f"purchase order {self.number}")
         add_comment(self, actor, text, internal_only=internal_only)
+
+
+def require_party(actor: Actor, partner: Side, org: str, order: str) -> None:
+    """Only our staff and the order's own supplier or customer take part in its timeline."""
+    if actor.side == Side.INTERNAL:
+        return
+    if actor.side != partner or actor.org != org:
+        raise DomainError(f"Only our staff and the {partner.value} of {order} can write on it.")
 
 
 def add_comment(order: Aggregate, actor: Actor, text: str, *, internal_only: bool) -> None:
@@ -680,4 +732,5 @@ class SalesOrder(Aggregate):
         )
 
     def comment(self, actor: Actor, text: str, *, internal_only: bool = False) -> None:
+        require_party(actor, Side.CUSTOMER, self.customer, f"sales order {self.number}")
         add_comment(self, actor, text, internal_only=internal_only)

@@ -37,6 +37,7 @@ class CRStatus(StrEnum):
     REJECTED = "rejected"
     COUNTERED = "countered"
     WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
 
 
 class POMove(StrEnum):
@@ -52,6 +53,7 @@ class POMove(StrEnum):
     SHIP_ALL = "ship the rest of"
     RECEIVE = "record a receipt on"
     RECEIVE_ALL = "receive the rest of"
+    RECEIVE_SHORT = "turn away goods shipped on"
     CANCEL = "cancel"
     CLOSE = "close"
 
@@ -69,6 +71,7 @@ class CRMove(StrEnum):
     REJECT = "reject"
     COUNTER = "counter"
     WITHDRAW = "withdraw"
+    CANCEL = "cancel"
 
 
 _PO = POStatus
@@ -100,12 +103,17 @@ PO_TRANSITIONS: dict[tuple[POStatus, POMove], POStatus] = {
     (_PO.IN_FULFILMENT, POMove.RECEIVE): _PO.IN_FULFILMENT,
     (_PO.IN_FULFILMENT, POMove.RECEIVE_ALL): _PO.RECEIVED,
     (_PO.IN_FULFILMENT, POMove.CANCEL): _PO.CANCELLED,
+    (_PO.IN_FULFILMENT, POMove.CLOSE): _PO.CLOSED,
     (_PO.SHIPPED, POMove.RECEIVE): _PO.SHIPPED,
+    (_PO.SHIPPED, POMove.RECEIVE_SHORT): _PO.IN_FULFILMENT,
     (_PO.SHIPPED, POMove.RECEIVE_ALL): _PO.RECEIVED,
+    (_PO.SHIPPED, POMove.CLOSE): _PO.CLOSED,
     (_PO.RECEIVED, POMove.CLOSE): _PO.CLOSED,
 }
 """(status, move) -> status after it. `CANCEL` from acknowledged or in fulfilment is only
-reached through an approved change request, which the supplier has agreed to."""
+reached through an approved change request, which the supplier has agreed to. Goods turned
+away at receipt (`RECEIVE_SHORT`) put a shipped order back in fulfilment until the supplier
+replaces them; `CLOSE` before everything arrived is the buyer settling for what came."""
 
 _SO = SOStatus
 SO_TRANSITIONS: dict[tuple[SOStatus, SOMove], SOStatus] = {
@@ -122,6 +130,7 @@ CR_TRANSITIONS: dict[tuple[CRStatus, CRMove], CRStatus] = {
     (_CR.OPEN, CRMove.REJECT): _CR.REJECTED,
     (_CR.OPEN, CRMove.COUNTER): _CR.COUNTERED,
     (_CR.OPEN, CRMove.WITHDRAW): _CR.WITHDRAWN,
+    (_CR.OPEN, CRMove.CANCEL): _CR.CANCELLED,
 }
 
 _STATUS_WORDS = {

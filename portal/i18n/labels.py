@@ -85,6 +85,7 @@ CHANGE_KINDS: dict[str, str] = {
     "price": N_("Unit price"),
     "item": N_("Item"),
     "cancel": N_("Cancel line"),
+    "promise": N_("Promised date"),
 }
 
 CAUSES: dict[str, str] = {

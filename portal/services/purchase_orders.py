@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.domain import changes
 from portal.domain.actors import Actor
 from portal.domain.errors import DomainError, check_version
 from portal.domain.orders import POLine, PurchaseOrder
@@ -76,8 +77,11 @@ async def cancel_purchase_order(
     async with uow:
         po = await uow.purchase_orders.get(actor, cmd.number)
         check_version(f"Purchase order {po.number}", po.version, cmd.version)
-        po.cancel(actor, cmd.reason)
+        open_requests = await uow.change_requests.open_on(actor, po.number)
+        changes.cancel_order(po, actor, cmd.reason, open_requests)
         await uow.save(po)
+        for cr in open_requests:
+            await uow.change_requests.save(cr, uow.now)
         await uow.commit()
     return po
 

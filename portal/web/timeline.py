@@ -86,6 +86,10 @@ class _Describer:
             yield from self._shipment(data["shipment"])
         if isinstance(data.get("receipt"), dict):
             yield from self._receipt(data["receipt"])
+        for line in data.get("short") or []:
+            yield self._short(line)
+        if data.get("change_requests_closed"):
+            yield Fact(self._("Change requests closed"), ", ".join(data["change_requests_closed"]))
         yield from self._texts(data, self._tail())
 
     def _texts(
@@ -193,7 +197,7 @@ class _Describer:
     def _value(self, kind: str, value: Any) -> str:
         if value is None:
             return self._("none yet")
-        if kind == "date":
+        if kind in ("date", "promise"):
             return self.schedule(value)
         if kind in ("quantity", "price"):
             return self.i18n.number(value)
@@ -223,6 +227,17 @@ class _Describer:
             self.line_label(change["line_no"], self.i18n.change_kind(kind)),
             self._value(kind, change.get("after")),
             self._value(kind, change.get("before")),
+        )
+
+    def _short(self, line: dict[str, Any]) -> Fact:
+        """A line closed before all of it arrived."""
+        return Fact(
+            self.line_label(line["line_no"], self._("Closed short")),
+            self._("%(received)s of %(quantity)s received")
+            % {
+                "received": self.i18n.number(line["received"]),
+                "quantity": self.i18n.number(line["quantity"]),
+            },
         )
 
     def _shipment(self, shipment: dict[str, Any]) -> Iterator[Fact]:

@@ -4,7 +4,7 @@ it leaves behind. Each test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,7 +27,7 @@ from integration_support import (
 )
 
 from portal.domain.changes import ChangeKind, LineChange, TolerancePolicy
-from portal.domain.errors import DomainError
+from portal.domain.errors import Conflict, DomainError
 from portal.domain.receipts import Receipt, ReceiptLine
 from portal.domain.shipments import Shipment, ShipmentLine
 from portal.services import purchase_orders as pos
@@ -95,7 +95,12 @@ async def test_issue_purchase_order_writes_created_and_issued(world: World) -> N
     ]
     assert events[0]["actor"] == BUYER.to_data()
     assert events[0]["data"] == {"supplier": "SUP1", "currency": "USD", "lines": LINES_DATA}
-    assert events[1]["data"] == {"supplier": "SUP1", "currency": "USD", "lines": LINES_DATA}
+    assert events[1]["data"] == {
+        "supplier": "SUP1",
+        "currency": "USD",
+        "lines": LINES_DATA,
+        "status": {"before": "draft", "after": "issued"},
+    }
     assert all(e["at"] == AT and e["stream"] == "po/PO-1" for e in events)
     assert events[0]["prev_hash"] == GENESIS
     assert events[1]["prev_hash"] == events[0]["hash"]
@@ -171,7 +176,12 @@ async def test_draft_then_issue_draft(world: World) -> None:
     assert [brief(e) for e in events] == [
         (2, "po.issued", "Bea Buyer", "ACME", "internal", "web", "internal,supplier"),
     ]
-    assert events[0]["data"] == {"supplier": "SUP1", "currency": "USD", "lines": LINES_DATA}
+    assert events[0]["data"] == {
+        "supplier": "SUP1",
+        "currency": "USD",
+        "lines": LINES_DATA,
+        "status": {"before": "draft", "after": "issued"},
+    }
     assert events[0]["at"] == AT
     row = await world.po_row("PO-1")
     assert (row["status"], row["version"], issued.version) == ("issued", 2, 2)
@@ -190,6 +200,7 @@ async def test_cancel_purchase_order(world: World) -> None:
     assert events[0]["data"] == {
         "reason": "Project stopped",
         "status": {"before": "issued", "after": "cancelled"},
+        "change_requests_closed": [],
     }
     assert events[0]["at"] == AT
     row = await world.po_row("PO-1")
@@ -216,10 +227,227 @@ async def test_close_purchase_order_after_everything_arrived(world: World) -> No
     assert [brief(e) for e in events] == [
         (seq + 1, "po.closed", "Bea Buyer", "ACME", "internal", "web", "internal,supplier"),
     ]
-    assert events[0]["data"] == {"status": {"before": "received", "after": "closed"}}
+    assert events[0]["data"] == {"status": {"before": "received", "after": "closed"}, "short": []}
     row = await world.po_row("PO-1")
     assert (row["status"], row["version"], closed.version) == ("closed", po.version + 1, 5)
     await world.sealed()
+
+
+LATER_AT = AT + timedelta(days=2, hours=3)
+"""A second time for the units of work of a test, to tell its later writes from its first."""
+
+
+def later_clock() -> datetime:
+    return LATER_AT
+
+
+async def countered_acknowledgement(world: World, number: str = "PO-1") -> None:
+    """`number` issued; the supplier accepted it with a later date for line 2 (CR1), the buyer
+    countered (CR1 countered, CR2 open): the order still waits for that decision."""
+    po = await world.issue_po(number)
+    await acknowledge(
+        world.uow(),
+        SUPPLIER,
+        Acknowledge(
+            number,
+            po.version,
+            Decision.ACCEPT_WITH_CHANGES,
+            changes=(LineChange(2, ChangeKind.DATE, schedule=on(date(2026, 4, 25), "50")),),
+            reason_code="capacity",
+        ),
+    )
+    await decide_change_request(
+        world.uow(),
+        BUYER,
+        DecideChangeRequest(
+            f"{number}-CR1",
+            1,
+            Verdict.COUNTER,
+            "The 18th at the latest",
+            changes=(LineChange(2, ChangeKind.DATE, schedule=on(date(2026, 4, 18), "50")),),
+            reason_code="buyer_request",
+        ),
+    )
+
+
+async def test_cancel_purchase_order_closes_its_open_change_requests(world: World) -> None:
+    await countered_acknowledgement(world, "PO-1")
+    await countered_acknowledgement(world, "PO-2")
+    countered = await world.cr_row("PO-1-CR1")
+    other = [await world.cr_row(number) for number in ("PO-2-CR1", "PO-2-CR2")]
+    po = await world.po_row("PO-1")
+    assert (po["status"], po["version"], po["cr_count"]) == ("changes_proposed", 3, 2)
+    seq = await world.head("po/PO-1")
+
+    cancelled = await pos.cancel_purchase_order(
+        world.uow(clock=later_clock),
+        BUYER,
+        pos.CancelPurchaseOrder("PO-1", po["version"], "Customer cancelled the project"),
+    )
+
+    events = await world.new_events("po/PO-1", seq)
+    assert [brief(e) for e in events] == [
+        (seq + 1, "po.cancelled", "Bea Buyer", "ACME", "internal", "web", "internal,supplier"),
+    ]
+    assert events[0]["data"] == {
+        "reason": "Customer cancelled the project",
+        "status": {"before": "changes_proposed", "after": "cancelled"},
+        "change_requests_closed": ["PO-1-CR2"],
+    }
+    assert events[0]["at"] == LATER_AT
+    row = await world.po_row("PO-1")
+    assert (row["status"], row["version"], row["cr_count"], cancelled.version) == (
+        "cancelled",
+        4,
+        2,
+        4,
+    )
+    assert row["updated_at"] == LATER_AT
+    closed = await world.cr_row("PO-1-CR2")
+    assert (closed["status"], closed["decided_by_name"], closed["decision_comment"]) == (
+        "cancelled",
+        "Bea Buyer",
+        "Customer cancelled the project",
+    )
+    assert (closed["version"], closed["decided_at"], closed["created_at"]) == (2, LATER_AT, AT)
+    # What the request asked for, and who asked, stay as they were.
+    assert (closed["opened_by"], closed["opened_by_name"], closed["round"]) == (
+        "internal",
+        "Bea Buyer",
+        2,
+    )
+    assert closed["changes"] == [
+        {"line_no": 2, "kind": "date", "schedule": promise(("50", "2026-04-18"))}
+    ]
+    # A request already decided, and the requests on another order, are left alone.
+    assert await world.cr_row("PO-1-CR1") == countered
+    assert [await world.cr_row(number) for number in ("PO-2-CR1", "PO-2-CR2")] == other
+    assert other[1]["status"] == "open"
+    assert (await world.po_row("PO-2"))["status"] == "changes_proposed"
+    # Nothing was applied: line 2 is still unpromised.
+    assert (await world.po_lines("PO-1"))[2]["promise"] is None
+    await world.sealed()
+
+
+async def test_cancel_purchase_order_with_a_stale_version_changes_nothing(world: World) -> None:
+    await countered_acknowledgement(world)
+    current = (await world.po_row("PO-1"))["version"]
+    before = await world.snapshot()
+
+    for stale in (current - 1, current + 1):
+        with pytest.raises(Conflict) as refused:
+            await pos.cancel_purchase_order(
+                world.uow(), BUYER, pos.CancelPurchaseOrder("PO-1", stale, "Project stopped")
+            )
+        assert refused.value.current_version == current
+
+    assert await world.snapshot() == before
+    assert (await world.cr_row("PO-1-CR2"))["status"] == "open"
+
+
+async def test_a_closed_change_request_can_no_longer_be_decided(world: World) -> None:
+    await countered_acknowledgement(world)
+    po = await world.po_row("PO-1")
+    await pos.cancel_purchase_order(
+        world.uow(), BUYER, pos.CancelPurchaseOrder("PO-1", po["version"], "Project stopped")
+    )
+    before = await world.snapshot()
+    with pytest.raises(DomainError, match="PO-1-CR2: it is cancelled"):
+        await decide_change_request(
+            world.uow(), SUPPLIER, DecideChangeRequest("PO-1-CR2", 2, Verdict.APPROVE)
+        )
+    assert await world.snapshot() == before
+
+
+async def test_close_purchase_order_short_from_in_fulfilment(world: World) -> None:
+    """The buyer settles for what came: line 1 arrived in part, line 2 not at all; line 3,
+    cancelled by an agreed change, is not short."""
+    po = await world.acknowledged_po(
+        lines=[po_line(1), po_line(2, item="NUT-M8", quantity="50"), po_line(3, item="WASHER")]
+    )
+    cr = await open_change_request(
+        world.uow(),
+        BUYER,
+        OpenChangeRequest("PO-1", po.version, (LineChange(3, ChangeKind.CANCEL),), "buyer_request"),
+    )
+    await decide_change_request(
+        world.uow(), SUPPLIER, DecideChangeRequest(cr.number, 1, Verdict.APPROVE)
+    )
+    version = (await world.po_row("PO-1"))["version"]
+    shipment = Shipment(
+        "ASN-1", date(2026, 4, 8), "DHL", "JD1", None, (ShipmentLine(1, Decimal(60)),)
+    )
+    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", version, shipment))
+    receipt = Receipt("GR-1", date(2026, 4, 10), "ASN-1", (ReceiptLine(1, Decimal(60)),))
+    po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, receipt))
+    assert (await world.po_row("PO-1"))["status"] == "in_fulfilment"
+    lines_before = await world.po_lines("PO-1")
+    seq = await world.head("po/PO-1")
+
+    closed = await pos.close_purchase_order(
+        world.uow(), BUYER, pos.ClosePurchaseOrder("PO-1", po.version)
+    )
+
+    events = await world.new_events("po/PO-1", seq)
+    assert [brief(e) for e in events] == [
+        (seq + 1, "po.closed", "Bea Buyer", "ACME", "internal", "web", "internal,supplier"),
+    ]
+    assert events[0]["data"] == {
+        "status": {"before": "in_fulfilment", "after": "closed"},
+        "short": [
+            {"line_no": 1, "quantity": "100", "received": "60"},
+            {"line_no": 2, "quantity": "50", "received": "0"},
+        ],
+    }
+    assert events[0]["at"] == AT
+    row = await world.po_row("PO-1")
+    assert (row["status"], row["version"], closed.version) == (
+        "closed",
+        po.version + 1,
+        po.version + 1,
+    )
+    # Closing short changes no quantity: what came is what the lines say.
+    assert await world.po_lines("PO-1") == lines_before
+    await world.sealed()
+
+
+async def test_close_purchase_order_short_from_shipped(world: World) -> None:
+    po = await world.acknowledged_po()
+    shipment = Shipment(
+        "ASN-1",
+        date(2026, 4, 8),
+        "DHL",
+        "JD1",
+        None,
+        (ShipmentLine(1, Decimal(100)), ShipmentLine(2, Decimal(50))),
+    )
+    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))
+    receipt = Receipt("GR-1", date(2026, 4, 10), "ASN-1", (ReceiptLine(1, Decimal(100)),))
+    po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, receipt))
+    assert (await world.po_row("PO-1"))["status"] == "shipped"
+    seq = await world.head("po/PO-1")
+
+    await pos.close_purchase_order(world.uow(), BUYER, pos.ClosePurchaseOrder("PO-1", po.version))
+
+    events = await world.new_events("po/PO-1", seq)
+    assert [e["kind"] for e in events] == ["po.closed"]
+    assert events[0]["data"] == {
+        "status": {"before": "shipped", "after": "closed"},
+        "short": [{"line_no": 2, "quantity": "50", "received": "0"}],
+    }
+    row = await world.po_row("PO-1")
+    assert (row["status"], row["version"]) == ("closed", po.version + 1)
+    await world.sealed()
+
+
+async def test_close_purchase_order_before_anything_shipped_is_refused(world: World) -> None:
+    po = await world.acknowledged_po()
+    before = await world.snapshot()
+    with pytest.raises(DomainError, match="Cannot close purchase order PO-1: it is acknowledged"):
+        await pos.close_purchase_order(
+            world.uow(), BUYER, pos.ClosePurchaseOrder("PO-1", po.version)
+        )
+    assert await world.snapshot() == before
 
 
 # Acknowledgements --------------------------------------------------------------------------
@@ -234,7 +462,7 @@ async def test_acknowledge_accept_confirms_every_line(world: World) -> None:
             "PO-1",
             po.version,
             Decision.ACCEPT,
-            promises={1: split(("60", date(2026, 4, 12)), ("40", date(2026, 4, 20)))},
+            promises={1: split(("60", date(2026, 4, 6)), ("40", date(2026, 4, 10)))},
         ),
     )
 
@@ -254,7 +482,7 @@ async def test_acknowledge_accept_confirms_every_line(world: World) -> None:
         "decision": "accepted",
         "status": {"before": "issued", "after": "acknowledged"},
         "lines": [
-            {"line_no": 1, "promise": promise(("60", "2026-04-12"), ("40", "2026-04-20"))},
+            {"line_no": 1, "promise": promise(("60", "2026-04-06"), ("40", "2026-04-10"))},
             {"line_no": 2, "promise": promise(("50", "2026-04-10"))},
         ],
     }
@@ -263,12 +491,33 @@ async def test_acknowledge_accept_confirms_every_line(world: World) -> None:
     assert (row["status"], row["version"], result.po.version) == ("acknowledged", 2, 2)
     assert result.change_request is None
     lines = await world.po_lines("PO-1")
-    assert lines[1]["promise"] == promise(("60", "2026-04-12"), ("40", "2026-04-20"))
+    assert lines[1]["promise"] == promise(("60", "2026-04-06"), ("40", "2026-04-10"))
     assert lines[1]["first_promise"] == lines[1]["promise"]
-    assert lines[1]["promised_date"] == date(2026, 4, 20)
+    assert lines[1]["promised_date"] == date(2026, 4, 10)
     assert lines[2]["promise"] == promise(("50", "2026-04-10"))
     assert lines[2]["promised_date"] == date(2026, 4, 10)
     await world.sealed()
+
+
+async def test_acknowledge_accept_refuses_a_promise_after_the_need_date(world: World) -> None:
+    """Promising later than the need date is a change the buyer must agree to: accepting
+    with it is refused, and nothing is written."""
+    po = await world.issue_po()
+    before = await world.snapshot()
+    with pytest.raises(
+        DomainError, match=r"needed by 2026-04-10; to promise 2026-04-11, accept with changes"
+    ):
+        await acknowledge(
+            world.uow(),
+            SUPPLIER,
+            Acknowledge(
+                "PO-1",
+                po.version,
+                Decision.ACCEPT,
+                promises={1: split(("60", date(2026, 4, 8)), ("40", date(2026, 4, 11)))},
+            ),
+        )
+    assert await world.snapshot() == before
 
 
 async def test_acknowledge_reject(world: World) -> None:
@@ -500,6 +749,7 @@ async def test_open_change_request_within_tolerance_is_auto_approved(world: Worl
             }
         ],
         "policy": {"max_date_move_days": 3, "max_qty_change_pct": "5"},
+        "status": {"before": "acknowledged", "after": "acknowledged"},
     }
     assert all(e["at"] == AT for e in events)
     cr = await world.cr_row("PO-1-CR1")
@@ -537,6 +787,7 @@ async def test_decide_change_request_approve(world: World) -> None:
                 "after": promise(("100", "2026-04-25")),
             }
         ],
+        "status": {"before": "acknowledged", "after": "acknowledged"},
     }
     assert events[0]["at"] == AT
     cr = await world.cr_row(number)
@@ -750,6 +1001,131 @@ async def test_record_receipt_against_a_shipment(world: World) -> None:
     await world.sealed()
 
 
+async def test_goods_turned_away_on_a_shipped_order_are_replaced(world: World) -> None:
+    """Everything shipped; the warehouse turns 10 of line 1 away, so the order is back in
+    fulfilment with 10 left to ship; the supplier promises, ships and we receive the
+    replacement, and only then is the order received."""
+    po = await world.acknowledged_po()
+    everything = Shipment(
+        "ASN-1",
+        date(2026, 4, 8),
+        "DHL",
+        "JD1",
+        None,
+        (ShipmentLine(1, Decimal(100)), ShipmentLine(2, Decimal(50))),
+    )
+    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, everything))
+    assert (po.status, po.version) == ("shipped", 3)
+    receipt = Receipt(
+        "GR-1",
+        date(2026, 4, 10),
+        "ASN-1",
+        (ReceiptLine(1, Decimal(100), Decimal(10), "bent thread"), ReceiptLine(2, Decimal(50))),
+    )
+
+    po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, receipt))
+
+    events = await world.new_events("po/PO-1", 4)
+    assert [brief(e) for e in events] == [
+        (5, "receipt.recorded", "Wen Warehouse", "ACME", "internal", "web", "internal,supplier"),
+    ]
+    assert events[0]["data"] == {
+        "receipt": {
+            "number": "GR-1",
+            "received_on": "2026-04-10",
+            "shipment": "ASN-1",
+            "lines": [
+                {"line_no": 1, "received": "100", "rejected": "10", "note": "bent thread"},
+                {"line_no": 2, "received": "50", "rejected": "0", "note": ""},
+            ],
+        },
+        "status": {"before": "shipped", "after": "in_fulfilment"},
+    }
+    row = await world.po_row("PO-1")
+    assert (row["status"], row["version"], po.version) == ("in_fulfilment", 4, 4)
+    lines = await world.po_lines("PO-1")
+    counted = {
+        n: (ln["shipped_qty"], ln["received_qty"], ln["rejected_qty"]) for n, ln in lines.items()
+    }
+    assert counted == {1: (100, 90, 10), 2: (50, 50, 0)}
+    assert (po.line(1).net_shipped, po.line(1).left_to_ship, po.line(2).left_to_ship) == (
+        Decimal(90),
+        Decimal(10),
+        Decimal(0),
+    )
+    assert po.display_status == "partially_received"
+
+    # The promise for the replacement is for what is left to ship, and no more.
+    before = await world.snapshot()
+    with pytest.raises(
+        DomainError,
+        match=r"Line 1 has 10 left to ship; the promise \(11\) cannot be for more",
+    ):
+        await change_promise(
+            world.uow(),
+            SUPPLIER,
+            ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 14), "11"), "quality"),
+        )
+    assert await world.snapshot() == before
+    po = await change_promise(
+        world.uow(),
+        SUPPLIER,
+        ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 14), "10"), "quality", "Re-made"),
+    )
+    events = await world.new_events("po/PO-1", 5)
+    assert [e["kind"] for e in events] == ["line.promise_changed"]
+    assert events[0]["data"] == {
+        "line_no": 1,
+        "before": promise(("100", "2026-04-10")),
+        "after": promise(("10", "2026-04-14")),
+        "reason_code": "quality",
+        "comment": "Re-made",
+    }
+
+    # The replacement may not exceed what was turned away (no over-delivery tolerance here).
+    too_much = Shipment(
+        "ASN-2", date(2026, 4, 12), "DHL", "JD2", None, (ShipmentLine(1, Decimal(11)),)
+    )
+    before = await world.snapshot()
+    with pytest.raises(
+        DomainError, match=r"shipping 11 more would make 101 of 100 ordered"
+    ):
+        await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, too_much))
+    assert await world.snapshot() == before
+
+    replacement = Shipment(
+        "ASN-2", date(2026, 4, 12), "DHL", "JD2", None, (ShipmentLine(1, Decimal(10)),)
+    )
+    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, replacement))
+    events = await world.new_events("po/PO-1", 6)
+    assert [brief(e) for e in events] == [
+        (7, "shipment.posted", "Sue Supplier", "SUP1", "supplier", "web", "internal,supplier"),
+    ]
+    assert events[0]["data"]["status"] == {"before": "in_fulfilment", "after": "shipped"}
+    assert events[0]["data"]["shipment"]["lines"] == [{"line_no": 1, "quantity": "10"}]
+    assert ((await world.po_row("PO-1"))["status"], po.version) == ("shipped", 6)
+
+    again = Receipt("GR-2", date(2026, 4, 14), "ASN-2", (ReceiptLine(1, Decimal(10)),))
+    po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, again))
+
+    events = await world.new_events("po/PO-1", 7)
+    assert [brief(e) for e in events] == [
+        (8, "receipt.recorded", "Wen Warehouse", "ACME", "internal", "web", "internal,supplier"),
+    ]
+    assert events[0]["data"]["status"] == {"before": "shipped", "after": "received"}
+    row = await world.po_row("PO-1")
+    assert (row["status"], row["version"], po.version) == ("received", 7, 7)
+    lines = await world.po_lines("PO-1")
+    assert (lines[1]["shipped_qty"], lines[1]["received_qty"], lines[1]["rejected_qty"]) == (
+        Decimal(110),
+        Decimal(100),
+        Decimal(10),
+    )
+    assert [r["number"] for r in (await world.snapshot())["shipment"]] == ["ASN-1", "ASN-2"]
+    assert [r["number"] for r in (await world.snapshot())["receipt"]] == ["GR-1", "GR-2"]
+    await world.sealed()
+
+
 async def test_record_receipt_refuses_a_shipment_of_another_order(world: World) -> None:
     po = await world.acknowledged_po()
     other = await world.acknowledged_po("PO-2")
@@ -860,14 +1236,15 @@ async def test_link_sales_line(world: World) -> None:
 
 
 async def test_link_sales_line_with_own_handling_days_to_a_promised_line(world: World) -> None:
-    await world.acknowledged_po(promises={1: on(date(2026, 4, 16))})
+    # Promised four days before the need date (10 Apr): the promise, not the need, counts.
+    await world.acknowledged_po(promises={1: on(date(2026, 4, 6))})
     await world.create_so()
     await world.link("SO-1", 1, "PO-1", 1, handling_days=5)
     lines = await world.so_lines("SO-1")
-    assert (lines[1]["handling_days"], lines[1]["expected_date"]) == (5, date(2026, 4, 21))
+    assert (lines[1]["handling_days"], lines[1]["expected_date"]) == (5, date(2026, 4, 11))
     events = await world.new_events("so/SO-1", 1)
     assert [e["kind"] for e in events] == ["line.linked", "line.expected_date_changed"]
-    assert events[1]["data"]["after"] == "2026-04-21"
+    assert events[1]["data"]["after"] == "2026-04-11"
 
 
 @pytest.mark.parametrize(

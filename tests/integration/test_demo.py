@@ -91,6 +91,119 @@ async def test_demo_holds_every_party_an_order_for_every_plot_and_every_status(
     assert any(not text.isascii() for text in texts) and any(text.isascii() for text in texts)
 
 
+async def po_timelines(kinds: set[str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Each purchase order's events of `kinds`, in order, as (kind, data), by PO number."""
+    rows = (
+        await t.Event.select(t.Event.stream, t.Event.kind, t.Event.data)
+        .where(t.Event.kind.is_in(sorted(kinds)))
+        .order_by(t.Event.stream, t.Event.seq)
+        .run()
+    )
+    timelines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for row in rows:
+        number = row["stream"].removeprefix("po/")
+        timelines.setdefault(number, []).append((row["kind"], load(row["data"])))
+    return timelines
+
+
+def moves(timeline: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str, str]]:
+    return [(kind, data["status"]["before"], data["status"]["after"]) for kind, data in timeline]
+
+
+async def test_demo_replaces_goods_turned_away_closes_short_and_cancels_open_requests(
+    db: Database,
+) -> None:
+    await load_into(db)
+    buyers = {person.display_name for person in PEOPLE if person.role == "buyer"}
+
+    # An order cancelled while the change request of its acknowledgement was open: the
+    # request is cancelled with it, by the buyer, for the order's reason.
+    cancelled = await t.ChangeRequest.select(
+        t.ChangeRequest.number,
+        t.ChangeRequest.decided_by_name,
+        t.ChangeRequest.decision_comment,
+        t.ChangeRequest.decided_at,
+        t.ChangeRequest.po.number.as_alias("po_number"),
+        t.ChangeRequest.po.status.as_alias("po_status"),
+    ).where(t.ChangeRequest.status == CRStatus.CANCELLED.value)
+    assert cancelled
+    closings = await po_timelines({"po.cancelled"})
+    named = {
+        cr: (number, data["reason"])
+        for number, timeline in closings.items()
+        for _, data in timeline
+        for cr in data["change_requests_closed"]
+    }
+    assert set(named) == {row["number"] for row in cancelled}
+    for row in cancelled:
+        assert row["po_status"] == POStatus.CANCELLED.value
+        assert named[row["number"]] == (row["po_number"], row["decision_comment"])
+        assert row["decided_by_name"] in buyers and row["decided_at"] is not None
+    befores = {moves(closings[row["po_number"]])[0][1] for row in cancelled}
+    assert befores == {POStatus.CHANGES_PROPOSED.value}
+
+    # Goods turned away on a shipped order put it back in fulfilment; the supplier ships the
+    # replacement and the warehouse receives it: shipped, then received.
+    goods = await po_timelines({"shipment.posted", "receipt.recorded"})
+    turned_away = {
+        number
+        for number, timeline in goods.items()
+        if ("receipt.recorded", "shipped", "in_fulfilment") in moves(timeline)
+    }
+    replaced = [
+        number
+        for number in turned_away
+        if moves(goods[number])[-3:]
+        == [
+            ("receipt.recorded", "shipped", "in_fulfilment"),
+            ("shipment.posted", "in_fulfilment", "shipped"),
+            ("receipt.recorded", "shipped", "received"),
+        ]
+    ]
+    assert replaced and set(replaced) < turned_away  # one replaced, one still waiting for it
+    for number in turned_away:
+        data = next(
+            data
+            for _, data in goods[number]
+            if data["status"] == {"before": "shipped", "after": "in_fulfilment"}
+        )
+        assert any(Decimal(line["rejected"]) > 0 for line in data["receipt"]["lines"])
+    for number in replaced:
+        po = await PurchaseOrders().get(READER, number)
+        assert po.status == POStatus.RECEIVED
+        assert all(line.fully_received and line.left_to_ship == 0 for line in po.lines)
+        assert any(line.rejected_qty > 0 for line in po.lines)
+        # What was turned away was shipped again, on top of the quantity ordered.
+        for line in po.lines:
+            assert line.shipped_qty == line.quantity + line.rejected_qty
+    for number in turned_away - set(replaced):
+        po = await PurchaseOrders().get(READER, number)
+        assert (po.status, po.display_status) == (POStatus.IN_FULFILMENT, "partially_received")
+        assert any(line.left_to_ship > 0 for line in po.lines)
+
+    # The buyer closed an order short: the event says which lines fell short.
+    closed = await po_timelines({"po.closed"})
+    short = {
+        number: timeline[-1][1] for number, timeline in closed.items() if timeline[-1][1]["short"]
+    }
+    assert short
+    for number, data in short.items():
+        assert data["status"]["before"] in ("in_fulfilment", "shipped")
+        po = await PurchaseOrders().get(READER, number)
+        assert data["short"] == [
+            {
+                "line_no": line.line_no,
+                "quantity": format(line.quantity.normalize(), "f"),
+                "received": format(line.received_qty.normalize(), "f"),
+            }
+            for line in po.lines
+            if not line.fully_received
+        ]
+    assert all(
+        timeline[-1][1]["short"] == [] for number, timeline in closed.items() if number not in short
+    )
+
+
 async def test_about_half_the_sales_lines_follow_a_purchase_line_and_its_promise(
     db: Database,
 ) -> None:

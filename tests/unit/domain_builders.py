@@ -24,6 +24,10 @@ BUYER = Actor(ActorKind.USER, "u-buyer", "ourco", Side.INTERNAL, "Bea Buyer", Vi
 SUPPLIER = Actor(ActorKind.USER, "u-sam", "acme", Side.SUPPLIER, "Sam Supplier", Via.WEB)
 SUPPLIER_API = Actor(ActorKind.CLIENT, "erp-1", "acme", Side.SUPPLIER, "ACME ERP", Via.API)
 CUSTOMER = Actor(ActorKind.USER, "u-cleo", "globex", Side.CUSTOMER, "Cleo Customer", Via.WEB)
+OTHER_SUPPLIER = Actor(ActorKind.USER, "u-ina", "initech", Side.SUPPLIER, "Ina Initech", Via.WEB)
+"""A supplier, but not the supplier of the orders built here (those are for "acme")."""
+OTHER_CUSTOMER = Actor(ActorKind.USER, "u-hank", "hooli", Side.CUSTOMER, "Hank Hooli", Via.WEB)
+"""A customer, but not the customer of the sales orders built here (those are for "globex")."""
 
 DUE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 """A fixed SLA due time for change requests."""

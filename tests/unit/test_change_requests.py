@@ -4,7 +4,8 @@ application, acknowledgement requests, and the supplier's tolerance policy."""
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from domain_builders import (
@@ -22,6 +23,8 @@ from domain_builders import (
     schedule,
     shipment,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.domain.actors import Actor
 from portal.domain.changes import (
@@ -30,13 +33,16 @@ from portal.domain.changes import (
     LineChange,
     TolerancePolicy,
     approve,
+    cancel_order,
     counter,
+    date_shift_days,
     reject,
     withdraw,
 )
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.events import EventKind
 from portal.domain.orders import PurchaseOrder
+from portal.domain.schedule import DeliveryRow, Schedule
 from portal.domain.states import CRStatus, POStatus
 
 
@@ -195,6 +201,106 @@ def test_opening_checks_the_changes_against_the_order(
     assert po == before
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (quantity(1, 500), "Line 1 already has quantity 500."),
+        (
+            date_change(1, (500, date(2026, 12, 15))),
+            "Line 1 is already promised exactly like that.",
+        ),
+        (price(1, "0.120"), "Line 1 already has price 0.12."),
+        (item(1, " BOLT-M8 "), "Line 1 is already for item BOLT-M8."),
+    ],
+    ids=lambda value: value.kind.value if isinstance(value, LineChange) else "",
+)
+def test_a_change_that_changes_nothing_is_refused(change: LineChange, message: str) -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)  # line 1: 500 of BOLT-M8 at 0.12, promised 15 Dec
+    before = copy.deepcopy(po)
+    for actor in (BUYER, SUPPLIER):
+        with pytest.raises(DomainError) as caught:
+            open_cr(po, actor, change, policy=POLICY)
+        assert caught.value.message == message
+    assert po == before
+
+
+def test_a_no_op_next_to_a_real_change_spoils_the_request() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    before = copy.deepcopy(po)
+    with pytest.raises(DomainError, match=r"^Line 2 already has price 0.05\.$"):
+        open_cr(po, BUYER, quantity(1, 600), price(2, "0.05"))
+    assert po == before
+
+
+def test_a_counter_proposal_that_changes_nothing_is_refused() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    cr = open_cr(po, BUYER, price(1, "0.10"))
+    before_po, before_cr = copy.deepcopy(po), copy.deepcopy(cr)
+    with pytest.raises(DomainError) as caught:
+        counter(
+            po,
+            cr,
+            SUPPLIER,
+            changes=(price(1, "0.12"),),
+            reason_code="other",
+            comment="Keep it.",
+            due_at=DUE,
+        )
+    assert caught.value.message == "Line 1 already has price 0.12."
+    assert (po, cr) == (before_po, before_cr)
+
+
+def test_a_request_overtaken_by_the_same_change_can_no_longer_be_approved() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    first = open_cr(po, BUYER, price(1, "0.10"))
+    approve(po, open_cr(po, BUYER, price(1, "0.10")), SUPPLIER)
+    before_po, before_cr = copy.deepcopy(po), copy.deepcopy(first)
+    with pytest.raises(DomainError) as caught:
+        approve(po, first, SUPPLIER)
+    assert caught.value.message == "Line 1 already has price 0.10."
+    assert (po, first) == (before_po, before_cr)
+    withdraw(po, first, BUYER, "Already done.")
+    assert first.status == CRStatus.WITHDRAWN
+
+
+def test_the_first_promise_of_a_line_accepted_with_changes_is_no_no_op() -> None:
+    # A line accepted with changes has no promise yet: promising its need date is a change.
+    po = new_po()
+    po.accept_with_changes(SUPPLIER, {1})
+    cr = open_cr(po, SUPPLIER, date_change(1, (500, date(2026, 12, 15))), from_acknowledgement=True)
+    assert cr.status == CRStatus.OPEN
+
+
+def turned_away(rejected: int) -> PurchaseOrder:
+    """Line 1: 100 of 500 shipped, 40 of them counted in, `rejected` of those turned away."""
+    po = po_in(POStatus.IN_FULFILMENT)
+    po.record_receipt(BUYER, receipt((1, 40, rejected)), NO_TOLERANCE)
+    return po
+
+
+def test_goods_turned_away_do_not_count_as_shipped_for_a_smaller_quantity() -> None:
+    po = turned_away(30)  # 70 kept of the 100 shipped, 10 received
+    before = copy.deepcopy(po)
+    with pytest.raises(DomainError) as caught:
+        open_cr(po, BUYER, quantity(1, 69))
+    assert caught.value.message == "Line 1 has already shipped 70; its quantity cannot drop to 69."
+    assert po == before
+    cr = open_cr(po, BUYER, quantity(1, 70))
+    approve(po, cr, SUPPLIER)
+    assert po.line(1).quantity == 70
+    assert po.line(1).fully_shipped
+
+
+def test_goods_turned_away_make_room_in_the_schedule() -> None:
+    po = turned_away(30)  # 430 left to ship on line 1
+    with pytest.raises(DomainError) as caught:
+        open_cr(po, BUYER, date_change(1, (431, date(2027, 1, 1))))
+    assert caught.value.message == (
+        "Line 1: the delivery schedule (431) is for more than the 430 left to ship."
+    )
+    assert open_cr(po, BUYER, date_change(1, (430, date(2027, 1, 1)))).status == CRStatus.OPEN
+
+
 def test_a_bigger_quantity_makes_room_for_a_bigger_schedule() -> None:
     po = po_in(POStatus.IN_FULFILMENT)
     cr = open_cr(po, BUYER, quantity(1, 700), date_change(1, (600, date(2027, 1, 1))))
@@ -278,6 +384,13 @@ def test_approval_applies_every_change() -> None:
                 {"quantity": "80", "date": "2027-01-04"},
             ],
         },
+        # The promise that followed the new quantity, after the request's own changes.
+        {
+            "line_no": 1,
+            "kind": "promise",
+            "before": [{"quantity": "500", "date": "2026-12-15"}],
+            "after": [{"quantity": "600", "date": "2026-12-15"}],
+        },
     ]
 
 
@@ -285,6 +398,72 @@ def test_the_promise_of_a_shorter_line_covers_what_is_left() -> None:
     po = po_in(POStatus.IN_FULFILMENT)  # 100 of 500 shipped on line 1
     approve(po, open_cr(po, BUYER, quantity(1, 300)), SUPPLIER)
     assert po.line(1).promise == schedule((200, date(2026, 12, 15)))
+    assert po.line(1).first_promise == schedule((500, date(2026, 12, 15)))
+    assert po.events[-1].data["applied"] == [
+        {"line_no": 1, "kind": "quantity", "before": "500", "after": "300"},
+        {
+            "line_no": 1,
+            "kind": "promise",
+            "before": [{"quantity": "500", "date": "2026-12-15"}],
+            "after": [{"quantity": "200", "date": "2026-12-15"}],
+        },
+    ]
+
+
+def test_a_resized_split_promise_lands_on_its_last_date() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    split = schedule((300, date(2026, 12, 10)), (200, date(2026, 12, 15)))
+    po.change_promise(SUPPLIER, 1, split, "capacity")
+    approve(po, open_cr(po, BUYER, quantity(1, 550)), SUPPLIER)
+    assert po.line(1).promise == schedule((550, date(2026, 12, 15)))
+    assert po.events[-1].data["applied"][1:] == [
+        {
+            "line_no": 1,
+            "kind": "promise",
+            "before": [
+                {"quantity": "300", "date": "2026-12-10"},
+                {"quantity": "200", "date": "2026-12-15"},
+            ],
+            "after": [{"quantity": "550", "date": "2026-12-15"}],
+        }
+    ]
+
+
+def test_a_quantity_change_with_its_own_schedule_lists_no_resize() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    approve(
+        po,
+        open_cr(po, BUYER, quantity(1, 600), date_change(1, (600, date(2026, 12, 20)))),
+        SUPPLIER,
+    )
+    assert po.line(1).promise == schedule((600, date(2026, 12, 20)))
+    assert [entry["kind"] for entry in po.events[-1].data["applied"]] == ["quantity", "date"]
+
+
+def test_a_promise_that_already_fits_the_new_quantity_is_not_listed() -> None:
+    po = po_in(POStatus.IN_FULFILMENT)  # 100 of 500 shipped on line 1
+    po.change_promise(SUPPLIER, 1, schedule((300, date(2026, 12, 20))), "capacity")
+    approve(po, open_cr(po, BUYER, quantity(1, 400)), SUPPLIER)
+    assert po.line(1).promise == schedule((300, date(2026, 12, 20)))
+    assert po.events[-1].data["applied"] == [
+        {"line_no": 1, "kind": "quantity", "before": "500", "after": "400"}
+    ]
+
+
+def test_an_auto_approved_quantity_change_lists_its_resized_promise() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    cr = open_cr(po, SUPPLIER, quantity(2, 190), policy=POLICY)
+    assert cr.auto_approved
+    assert po.events[-1].kind == EventKind.CR_AUTO_APPROVED
+    assert po.events[-1].data["applied"] == [
+        {"line_no": 2, "kind": "quantity", "before": "200", "after": "190"},
+        {
+            "line_no": 2,
+            "kind": "promise",
+            "before": [{"quantity": "200", "date": "2026-12-20"}],
+            "after": [{"quantity": "190", "date": "2026-12-20"}],
+        },
+    ]
 
 
 def test_cutting_a_line_to_what_shipped() -> None:
@@ -656,7 +835,7 @@ POLICY = TolerancePolicy(max_date_move_days=3, max_qty_change_pct=D(10))
         (quantity(1, 450), True),  # -10 %
         (quantity(1, 551), False),
         (quantity(1, 449), False),
-        (price(1, "0.12"), False),
+        (price(1, "0.13"), False),
         (item(1, "BOLT-M8-A2"), False),
         (cancel_line(1), False),
     ],
@@ -700,7 +879,7 @@ def test_every_change_must_be_within_tolerance() -> None:
     )
     assert both.auto_approved
     spoiled = open_cr(
-        po, SUPPLIER, date_change(1, (500, date(2026, 12, 17))), price(2, "0.05"), policy=POLICY
+        po, SUPPLIER, date_change(1, (500, date(2026, 12, 17))), price(2, "0.06"), policy=POLICY
     )
     assert not spoiled.auto_approved
     assert po.line(1).promised_date == date(2026, 12, 16)
@@ -736,3 +915,285 @@ def test_a_date_move_is_measured_from_the_current_promise() -> None:
     far_from_need_date = date_change(1, (500, date(2027, 1, 12)))
     assert POLICY.allows(po, (far_from_need_date,))
     assert not POLICY.allows(po, (date_change(1, (500, date(2026, 12, 15))),))
+
+
+def test_with_both_limits_at_zero_nothing_is_approved_without_review() -> None:
+    # Promising exactly the need date moves nothing, so a zero day limit would let it through;
+    # a policy with both limits at zero is switched off, and even that waits for the buyer.
+    def proposal(policy: TolerancePolicy) -> tuple[PurchaseOrder, ChangeRequest]:
+        po = new_po()
+        po.accept_with_changes(SUPPLIER, {1})
+        change = date_change(1, (500, date(2026, 12, 15)))
+        return po, open_cr(po, SUPPLIER, change, policy=policy, from_acknowledgement=True)
+
+    po, cr = proposal(TolerancePolicy(max_date_move_days=0, max_qty_change_pct=D(0)))
+    assert (cr.status, cr.auto_approved) == (CRStatus.OPEN, False)
+    assert po.status == POStatus.CHANGES_PROPOSED
+    assert po.events[-1].kind == EventKind.CR_OPENED
+    po, cr = proposal(TolerancePolicy(max_date_move_days=0, max_qty_change_pct=D(1)))
+    assert (cr.status, cr.auto_approved) == (CRStatus.APPROVED, True)
+    assert po.status == POStatus.ACKNOWLEDGED
+
+
+def test_a_policy_with_both_limits_at_zero_allows_nothing() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    off = TolerancePolicy()
+    assert not off.allows(po, (date_change(1, (500, date(2026, 12, 15))),))
+    assert not off.allows(po, (quantity(1, 500),))
+    assert not off.allows(po, ())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        date_change(1, (400, date(2026, 12, 15))),  # less, on the promised date
+        date_change(1, (300, date(2026, 12, 14)), (100, date(2026, 12, 15))),
+    ],
+    ids=["less-same-day", "less-split"],
+)
+def test_a_date_change_for_another_total_than_promised_waits_for_the_buyer(
+    change: LineChange,
+) -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)  # line 1: 500 promised for 15 Dec
+    cr = open_cr(po, SUPPLIER, change, policy=POLICY)
+    assert (cr.status, cr.auto_approved) == (CRStatus.OPEN, False)
+    assert po.line(1).promise == schedule((500, date(2026, 12, 15)))
+
+
+def test_without_a_promise_a_date_change_must_cover_what_is_left_to_ship() -> None:
+    po = new_po()
+    po.accept_with_changes(SUPPLIER, {1})
+    short = open_cr(
+        po,
+        SUPPLIER,
+        date_change(1, (450, date(2026, 12, 16))),
+        policy=POLICY,
+        from_acknowledgement=True,
+    )
+    assert not short.auto_approved
+    withdraw(po, short, SUPPLIER)
+    po.accept_with_changes(SUPPLIER, {1})
+    whole = open_cr(
+        po,
+        SUPPLIER,
+        date_change(1, (500, date(2026, 12, 16))),
+        policy=POLICY,
+        from_acknowledgement=True,
+    )
+    assert whole.auto_approved
+
+
+def test_a_line_with_nothing_promised_and_nothing_left_is_not_auto_approved() -> None:
+    # Regression: a line accepted with changes that its request did not touch has no promise;
+    # once it shipped in full, the policy built an empty schedule to compare with and raised
+    # "Promised quantity must be more than zero" at a request it should just leave open.
+    po = new_po()
+    po.accept_with_changes(SUPPLIER, {1, 2})
+    approve(po, open_cr(po, SUPPLIER, price(2, "0.06"), from_acknowledgement=True), BUYER)
+    assert po.line(1).promise is None
+    po.post_shipment(SUPPLIER, shipment((1, 500)), NO_TOLERANCE)
+    cr = open_cr(
+        po, SUPPLIER, quantity(1, 550), date_change(1, (50, date(2026, 12, 16))), policy=POLICY
+    )
+    assert (cr.status, cr.auto_approved) == (CRStatus.OPEN, False)
+
+
+@pytest.mark.parametrize(
+    ("change", "auto"),
+    [
+        # 200 of the 500 two days later: within the 3 days.
+        (date_change(1, (300, date(2026, 12, 15)), (200, date(2026, 12, 17))), True),
+        # 300 of them two days sooner.
+        (date_change(1, (300, date(2026, 12, 13)), (200, date(2026, 12, 15))), True),
+        # The last date stays, but 100 come 4 days sooner.
+        (date_change(1, (100, date(2026, 12, 11)), (400, date(2026, 12, 15))), False),
+        # The first date stays, but 100 come 4 days later.
+        (date_change(1, (400, date(2026, 12, 15)), (100, date(2026, 12, 19))), False),
+    ],
+    ids=["split-later", "split-sooner", "some-much-sooner", "some-much-later"],
+)
+def test_a_split_is_measured_by_the_furthest_moved_quantity(change: LineChange, auto: bool) -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)  # line 1: 500 promised for 15 Dec
+    assert open_cr(po, SUPPLIER, change, policy=POLICY).auto_approved is auto
+
+
+def test_a_move_within_a_split_promise_is_measured_row_by_row() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    po.change_promise(
+        SUPPLIER, 1, schedule((300, date(2026, 12, 1)), (200, date(2026, 12, 15))), "capacity"
+    )
+    # The last date does not move, yet the first 300 come 12 days later.
+    late = open_cr(
+        po,
+        SUPPLIER,
+        date_change(1, (300, date(2026, 12, 13)), (200, date(2026, 12, 15))),
+        policy=POLICY,
+    )
+    assert not late.auto_approved
+    near = open_cr(
+        po,
+        SUPPLIER,
+        date_change(1, (300, date(2026, 12, 3)), (200, date(2026, 12, 15))),
+        policy=POLICY,
+    )
+    assert near.auto_approved
+    assert po.line(1).promise == schedule((300, date(2026, 12, 3)), (200, date(2026, 12, 15)))
+
+
+DEC = {day: date(2026, 12, day) for day in range(1, 32)}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "days"),
+    [
+        (schedule((500, DEC[1])), schedule((300, DEC[1]), (200, DEC[3])), 2),
+        (
+            schedule((300, DEC[1]), (200, DEC[15])),
+            schedule((300, DEC[13]), (200, DEC[15])),
+            12,
+        ),
+        (schedule((500, DEC[1])), schedule((500, DEC[1])), 0),
+        (schedule((500, DEC[4])), schedule((500, DEC[1])), 3),
+        (schedule((300, DEC[1]), (200, DEC[3])), schedule((500, DEC[1])), 2),
+        (schedule((100, DEC[1]), (400, DEC[10])), schedule((400, DEC[2]), (100, DEC[10])), 8),
+        (
+            schedule((100, DEC[1]), (100, DEC[2]), (100, DEC[3])),
+            schedule(("150.5", DEC[5]), ("149.5", DEC[6])),
+            4,
+        ),
+    ],
+    ids=["split-one-row", "move-first-row", "same", "sooner", "merge", "swap", "fractions"],
+)
+def test_date_shift_days(before: Schedule, after: Schedule, days: int) -> None:
+    assert date_shift_days(before, after) == days
+    assert date_shift_days(after, before) == days
+
+
+def shift_by_brute_force(before: Schedule, after: Schedule) -> int:
+    """Follow every single unit: when does the n-th piece arrive before, and after?"""
+    return max(
+        abs((after.cover_date(D(unit)) - before.cover_date(D(unit))).days)
+        for unit in range(1, int(before.total) + 1)
+    )
+
+
+def integer_schedules(total: int) -> st.SearchStrategy[Schedule]:
+    """Schedules of exactly `total` whole units, on distinct days."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Schedule:
+        cuts = (
+            draw(st.lists(st.integers(1, total - 1), max_size=4, unique=True)) if total > 1 else []
+        )
+        bounds = [0, *sorted(cuts), total]
+        days = draw(
+            st.lists(
+                st.integers(0, 40), min_size=len(bounds) - 1, max_size=len(bounds) - 1, unique=True
+            )
+        )
+        start = date(2026, 12, 1)
+        rows = tuple(
+            DeliveryRow(D(high - low), start + timedelta(days=day))
+            for (low, high), day in zip(pairwise(bounds), sorted(days), strict=True)
+        )
+        return Schedule(rows)
+
+    return build()
+
+
+@given(
+    st.integers(1, 60).flatmap(
+        lambda total: st.tuples(integer_schedules(total), integer_schedules(total))
+    )
+)
+def test_date_shift_days_follows_every_unit(pair: tuple[Schedule, Schedule]) -> None:
+    before, after = pair
+    assert date_shift_days(before, after) == shift_by_brute_force(before, after)
+
+
+# Cancelling the order ---------------------------------------------------------------------
+
+
+def two_open_acknowledgement_requests() -> tuple[PurchaseOrder, list[ChangeRequest]]:
+    """An order waiting for its acknowledgement: CR1 countered by CR2, and CR3 open."""
+    po, first = acknowledged_with_changes()
+    second = counter(
+        po,
+        first,
+        BUYER,
+        changes=(date_change(1, (500, date(2026, 12, 22))),),
+        reason_code="buyer_request",
+        comment="",
+        due_at=DUE,
+    )
+    po.accept_with_changes(SUPPLIER, {2})
+    third = open_cr(po, SUPPLIER, price(2, "0.07"), from_acknowledgement=True)
+    return po, [first, second, third]
+
+
+def test_cancelling_the_order_closes_its_open_requests() -> None:
+    po, (first, second, third) = two_open_acknowledgement_requests()
+    cancel_order(po, BUYER, "Project stopped.", [second, third])
+    assert po.status == POStatus.CANCELLED
+    assert po.events[-1].kind == EventKind.PO_CANCELLED
+    assert po.events[-1].data == {
+        "reason": "Project stopped.",
+        "status": {"before": "changes_proposed", "after": "cancelled"},
+        "change_requests_closed": ["PO-1001-CR2", "PO-1001-CR3"],
+    }
+    for cr in (second, third):
+        assert cr.status == CRStatus.CANCELLED
+        assert (cr.decided_by_name, cr.decision_comment) == ("Bea Buyer", "Project stopped.")
+    assert first.status == CRStatus.COUNTERED, "a request decided before stays as it was"
+    with pytest.raises(
+        DomainError, match="Cannot approve change request PO-1001-CR2: it is cancelled"
+    ):
+        approve(po, second, SUPPLIER)
+    with pytest.raises(
+        DomainError, match="Cannot withdraw change request PO-1001-CR3: it is cancelled"
+    ):
+        withdraw(po, third, SUPPLIER)
+
+
+def test_cancelling_an_order_without_open_requests() -> None:
+    po = po_in(POStatus.ISSUED)
+    cancel_order(po, BUYER, "Duplicate.", [])
+    assert po.status == POStatus.CANCELLED
+    assert po.events[-1].data["change_requests_closed"] == []
+
+
+def test_cancelling_is_refused_whole_when_a_request_is_no_longer_open() -> None:
+    po, (first, second, third) = two_open_acknowledgement_requests()
+    before = copy.deepcopy((po, first, second, third))
+    with pytest.raises(DomainError) as caught:
+        cancel_order(po, BUYER, "Project stopped.", [second, first, third])
+    assert caught.value.message == ("Cannot cancel change request PO-1001-CR1: it is countered.")
+    assert (po, first, second, third) == before
+
+
+@pytest.mark.parametrize(
+    ("actor", "reason", "message"),
+    [
+        (BUYER, "  ", "Say why the purchase order is cancelled."),
+        (SUPPLIER, "No.", "Only the internal side can cancel purchase orders."),
+    ],
+)
+def test_a_refused_cancellation_leaves_the_requests_open(
+    actor: Actor, reason: str, message: str
+) -> None:
+    po, (first, second, third) = two_open_acknowledgement_requests()
+    before = copy.deepcopy((po, first, second, third))
+    with pytest.raises(DomainError) as caught:
+        cancel_order(po, actor, reason, [second, third])
+    assert caught.value.message == message
+    assert (po, first, second, third) == before
+
+
+def test_a_committed_order_is_not_cancelled_with_its_requests() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    cr = open_cr(po, BUYER, price(1, "0.10"))
+    before = copy.deepcopy((po, cr))
+    with pytest.raises(DomainError, match="open a change request to cancel it"):
+        cancel_order(po, BUYER, "Project stopped.", [cr])
+    assert (po, cr) == before
+    assert cr.status == CRStatus.OPEN

@@ -35,6 +35,7 @@ from portal.domain.changes import (
     LineChange,
     TolerancePolicy,
     approve,
+    cancel_order,
     counter,
     reject,
     withdraw,
@@ -97,7 +98,12 @@ def test_creating_and_issuing() -> None:
     )
     assert issued.kind == EventKind.PO_ISSUED
     assert issued.audience == WITH_SUPPLIER
-    assert issued.data == {"supplier": "acme", "currency": "EUR", "lines": lines}
+    assert issued.data == {
+        "supplier": "acme",
+        "currency": "EUR",
+        "lines": lines,
+        "status": {"before": "draft", "after": "issued"},
+    }
 
 
 def test_acceptance() -> None:
@@ -173,6 +179,29 @@ def test_shipment_and_receipt() -> None:
     po.record_receipt(BUYER, counted, NO_TOLERANCE)
     assert po.events[-1].kind == EventKind.RECEIPT_RECORDED
     assert po.events[-1].audience == WITH_SUPPLIER
+    # 3 turned away: the supplier owes them again, so the order is back in fulfilment.
+    assert po.events[-1].data == {
+        "receipt": counted.to_data(),
+        "status": {"before": "shipped", "after": "in_fulfilment"},
+    }
+    replacement = shipment((1, 3), number="ASN-2")
+    po.post_shipment(SUPPLIER, replacement, NO_TOLERANCE)
+    assert po.events[-1].data == {
+        "shipment": replacement.to_data(),
+        "status": {"before": "in_fulfilment", "after": "shipped"},
+    }
+    last = receipt((1, 3), number="GR-2")
+    po.record_receipt(BUYER, last, NO_TOLERANCE)
+    assert po.events[-1].data == {
+        "receipt": last.to_data(),
+        "status": {"before": "shipped", "after": "received"},
+    }
+
+
+def test_a_receipt_that_turns_nothing_away_leaves_a_shipped_order_shipped() -> None:
+    po = po_in(POStatus.SHIPPED)
+    counted = receipt((1, 500))
+    po.record_receipt(BUYER, counted, NO_TOLERANCE)
     assert po.events[-1].data == {
         "receipt": counted.to_data(),
         "status": {"before": "shipped", "after": "shipped"},
@@ -186,11 +215,47 @@ def test_cancel_and_close() -> None:
         EventKind.PO_CANCELLED,
         WITH_SUPPLIER,
     )
+    assert po.events[-1].data == {
+        "reason": "Duplicate.",
+        "status": {"before": "issued", "after": "cancelled"},
+        "change_requests_closed": [],
+    }
     done = po_in(POStatus.RECEIVED)
     done.close(BUYER)
     assert done.events[-1].kind == EventKind.PO_CLOSED
-    assert done.events[-1].data == {"status": {"before": "received", "after": "closed"}}
+    assert done.events[-1].data == {
+        "status": {"before": "received", "after": "closed"},
+        "short": [],
+    }
     assert done.events[-1].audience == WITH_SUPPLIER
+
+
+def test_closing_short_names_what_did_not_arrive() -> None:
+    po = po_in(POStatus.SHIPPED)
+    po.record_receipt(BUYER, receipt((1, "450.5"), (2, 200)), NO_TOLERANCE)
+    po.close(BUYER)
+    assert (po.events[-1].kind, po.events[-1].audience) == (EventKind.PO_CLOSED, WITH_SUPPLIER)
+    assert po.events[-1].data == {
+        "status": {"before": "shipped", "after": "closed"},
+        "short": [{"line_no": 1, "quantity": "500", "received": "450.5"}],
+    }
+
+
+def test_cancelling_an_order_names_the_change_requests_it_closes() -> None:
+    po = new_po()
+    po.accept_with_changes(SUPPLIER, {1})
+    cr = open_cr(po, SUPPLIER, date_change(1, (500, date(2027, 1, 10))), from_acknowledgement=True)
+    cancel_order(po, BUYER, "Project stopped.", [cr])
+    assert (po.events[-1].kind, po.events[-1].actor, po.events[-1].audience) == (
+        EventKind.PO_CANCELLED,
+        BUYER,
+        WITH_SUPPLIER,
+    )
+    assert po.events[-1].data == {
+        "reason": "Project stopped.",
+        "status": {"before": "changes_proposed", "after": "cancelled"},
+        "change_requests_closed": ["PO-1001-CR1"],
+    }
 
 
 def test_comments() -> None:
@@ -256,6 +321,27 @@ def test_change_request_events() -> None:
         "status": {"before": "acknowledged", "after": "acknowledged"},
     }
     assert all(event.audience == WITH_SUPPLIER for event in po.events[2:])
+
+
+def test_an_approval_lists_the_promise_a_quantity_change_resized() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    cr = open_cr(
+        po,
+        BUYER,
+        LineChange(1, ChangeKind.QUANTITY, quantity=D(450)),
+        LineChange(2, ChangeKind.PRICE, unit_price=D("0.04")),
+    )
+    approve(po, cr, SUPPLIER)
+    assert po.events[-1].data["applied"] == [
+        {"line_no": 1, "kind": "quantity", "before": "500", "after": "450"},
+        {"line_no": 2, "kind": "price", "before": "0.05", "after": "0.04"},
+        {
+            "line_no": 1,
+            "kind": "promise",
+            "before": [{"quantity": "500", "date": "2026-12-15"}],
+            "after": [{"quantity": "450", "date": "2026-12-15"}],
+        },
+    ]
 
 
 def test_an_auto_approval_is_the_systems_doing() -> None:

@@ -12,6 +12,7 @@ from domain_builders import (
     BUYER,
     CUSTOMER,
     NO_TOLERANCE,
+    OTHER_SUPPLIER,
     SUPPLIER,
     SUPPLIER_API,
     D,
@@ -227,6 +228,27 @@ def test_an_acceptance_must_promise_the_full_quantity(total: int) -> None:
         f"propose a change to promise {total}."
     )
     assert po == before
+
+
+def test_an_acceptance_cannot_promise_later_than_the_need_date() -> None:
+    po = new_po()  # line 1 is needed by 15 Dec
+    before = copy.deepcopy(po)
+    late = schedule((300, date(2026, 12, 1)), (200, date(2026, 12, 16)))
+    with pytest.raises(DomainError) as caught:
+        po.accept(SUPPLIER, {2: schedule((200, date(2026, 12, 20))), 1: late})
+    assert caught.value.message == (
+        "Line 1 is needed by 2026-12-15; to promise 2026-12-16, accept with changes."
+    )
+    assert po == before, "no line is promised when one promise is refused"
+
+
+def test_an_acceptance_may_promise_on_or_before_the_need_date() -> None:
+    po = new_po()
+    on_time = schedule((300, date(2026, 12, 1)), (200, date(2026, 12, 15)))
+    early = schedule((200, date(2026, 12, 2)))
+    po.accept(SUPPLIER, {1: on_time, 2: early})
+    assert po.status == POStatus.ACKNOWLEDGED
+    assert (po.line(1).promise, po.line(2).promise) == (on_time, early)
 
 
 def test_an_acceptance_cannot_promise_a_line_the_order_does_not_have() -> None:
@@ -489,9 +511,104 @@ def test_rejected_goods_are_not_counted_as_received() -> None:
     po.record_receipt(BUYER, receipt((1, 500, 20), (2, 200)), NO_TOLERANCE)
     line = po.line(1)
     assert (line.received_qty, line.rejected_qty) == (480, 20)
-    assert po.status == POStatus.SHIPPED, "20 of line 1 are still missing"
+    assert po.status == POStatus.IN_FULFILMENT, "20 of line 1 are to be replaced"
     po.record_receipt(BUYER, receipt((1, 20), number="GR-2"), NO_TOLERANCE)
     assert po.status == POStatus.RECEIVED
+
+
+# Goods turned away ------------------------------------------------------------------------
+
+
+def test_goods_turned_away_are_shipped_again() -> None:
+    po = po_in(POStatus.SHIPPED)  # 500 + 200 shipped
+    po.record_receipt(BUYER, receipt((1, 500, 20), (2, 200)), NO_TOLERANCE)
+    line = po.line(1)
+    assert (line.shipped_qty, line.net_shipped, line.left_to_ship) == (500, 480, 20)
+    assert not line.fully_shipped
+    assert po.line(2).fully_shipped
+    assert po.status == POStatus.IN_FULFILMENT
+    assert po.display_status == "partially_received"
+
+    po.post_shipment(SUPPLIER, shipment((1, 20), number="ASN-2"), NO_TOLERANCE)
+    assert po.status == POStatus.SHIPPED
+    assert (line.shipped_qty, line.net_shipped, line.left_to_ship) == (520, 500, 0)
+    assert line.fully_shipped
+
+    po.record_receipt(BUYER, receipt((1, 20), number="GR-2"), NO_TOLERANCE)
+    assert po.status == POStatus.RECEIVED
+    assert (line.received_qty, line.rejected_qty) == (500, 20)
+
+
+def test_goods_turned_away_twice_are_shipped_again_twice() -> None:
+    po = po_in(POStatus.SHIPPED)
+    po.record_receipt(BUYER, receipt((1, 500, 20), (2, 200)), NO_TOLERANCE)
+    po.post_shipment(SUPPLIER, shipment((1, 20), number="ASN-2"), NO_TOLERANCE)
+    po.record_receipt(BUYER, receipt((1, 20, 5), number="GR-2"), NO_TOLERANCE)
+    assert po.status == POStatus.IN_FULFILMENT
+    assert po.line(1).left_to_ship == 5
+    po.post_shipment(SUPPLIER, shipment((1, 5), number="ASN-3"), NO_TOLERANCE)
+    assert po.status == POStatus.SHIPPED
+    po.record_receipt(BUYER, receipt((1, 5), number="GR-3"), NO_TOLERANCE)
+    assert po.status == POStatus.RECEIVED
+
+
+def test_a_rejection_an_over_shipment_covers_leaves_the_order_shipped() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    po.post_shipment(SUPPLIER, shipment((1, 520), (2, 200)), D(5))
+    po.record_receipt(BUYER, receipt((1, 520, 20)), D(5))
+    # 500 kept of 500 ordered, but nothing of line 2 received yet.
+    assert po.line(1).net_shipped == 500
+    assert po.status == POStatus.SHIPPED
+    po.record_receipt(BUYER, receipt((2, 200, 1), number="GR-2"), D(5))
+    assert po.status == POStatus.IN_FULFILMENT
+    assert po.line(2).left_to_ship == 1
+
+
+def test_a_rejection_that_still_receives_everything_receives_the_order() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    po.post_shipment(SUPPLIER, shipment((1, 520), (2, 200)), D(5))
+    po.record_receipt(BUYER, receipt((1, 520, 20), (2, 200)), D(5))
+    assert po.status == POStatus.RECEIVED
+
+
+def test_a_rejection_on_an_order_in_fulfilment_keeps_it_in_fulfilment() -> None:
+    po = po_in(POStatus.IN_FULFILMENT)  # 100 of line 1 shipped
+    po.record_receipt(BUYER, receipt((1, 100, 40)), NO_TOLERANCE)
+    assert po.status == POStatus.IN_FULFILMENT
+    assert po.line(1).left_to_ship == 440
+    po.post_shipment(SUPPLIER, shipment((1, 440), (2, 200), number="ASN-2"), NO_TOLERANCE)
+    assert po.status == POStatus.SHIPPED
+
+
+def test_a_replacement_is_within_tolerance_of_what_was_kept() -> None:
+    po = po_in(POStatus.SHIPPED)
+    po.record_receipt(BUYER, receipt((1, 500, 20), (2, 200)), NO_TOLERANCE)
+    before = copy.deepcopy(po)
+    with pytest.raises(DomainError) as caught:
+        po.post_shipment(SUPPLIER, shipment((1, 21), number="ASN-2"), NO_TOLERANCE)
+    assert caught.value.message == (
+        "Line 1: shipping 21 more would make 501 of 500 ordered, beyond the 0% tolerance."
+    )
+    assert po == before
+    po.post_shipment(SUPPLIER, shipment((1, 45), number="ASN-2"), D(5))
+    assert po.line(1).net_shipped == 525
+
+
+def test_a_line_whose_goods_were_turned_away_can_be_promised_again() -> None:
+    po = po_in(POStatus.SHIPPED)
+    po.record_receipt(BUYER, receipt((1, 500, 20), (2, 200)), NO_TOLERANCE)
+    before = copy.deepcopy(po)
+    with pytest.raises(DomainError) as caught:
+        po.change_promise(SUPPLIER, 1, schedule((21, date(2027, 1, 8))), "quality")
+    assert caught.value.message == (
+        "Line 1 has 20 left to ship; the promise (21) cannot be for more."
+    )
+    assert po == before
+    with pytest.raises(DomainError, match="Line 2 is fully shipped"):
+        po.change_promise(SUPPLIER, 2, schedule((1, date(2027, 1, 8))), "quality")
+    po.change_promise(SUPPLIER, 1, schedule((20, date(2027, 1, 8))), "quality")
+    assert po.line(1).promise == schedule((20, date(2027, 1, 8)))
+    assert po.status == POStatus.IN_FULFILMENT
 
 
 def test_rejected_goods_do_not_count_against_the_over_receipt_tolerance() -> None:
@@ -546,6 +663,7 @@ def test_the_buyer_cancels_before_the_supplier_commits(status: POStatus) -> None
     assert po.events[-1].data == {
         "reason": "Project stopped.",
         "status": {"before": status.value, "after": "cancelled"},
+        "change_requests_closed": [],
     }
 
 
@@ -568,6 +686,50 @@ def test_closing_a_received_order() -> None:
     po = po_in(POStatus.RECEIVED)
     po.close(BUYER)
     assert po.status == POStatus.CLOSED
+    assert po.events[-1].data["short"] == []
+
+
+def test_closing_short_an_order_in_fulfilment() -> None:
+    po = po_in(POStatus.IN_FULFILMENT)  # 100 of line 1 shipped, nothing received
+    po.record_receipt(BUYER, receipt((1, 100, 10)), NO_TOLERANCE)
+    po.close(BUYER)
+    assert po.status == POStatus.CLOSED
+    assert po.events[-1].kind == EventKind.PO_CLOSED
+    assert po.events[-1].data == {
+        "status": {"before": "in_fulfilment", "after": "closed"},
+        "short": [
+            {"line_no": 1, "quantity": "500", "received": "90"},
+            {"line_no": 2, "quantity": "200", "received": "0"},
+        ],
+    }
+
+
+def test_closing_short_a_shipped_order() -> None:
+    po = po_in(POStatus.SHIPPED)
+    po.record_receipt(BUYER, receipt((2, 200)), NO_TOLERANCE)
+    po.close(BUYER)
+    assert po.status == POStatus.CLOSED
+    assert po.events[-1].data == {
+        "status": {"before": "shipped", "after": "closed"},
+        "short": [{"line_no": 1, "quantity": "500", "received": "0"}],
+    }
+
+
+def test_a_cancelled_line_is_not_short() -> None:
+    po = po_in(POStatus.ACKNOWLEDGED)
+    approve(po, open_cr(po, BUYER, LineChange(2, ChangeKind.CANCEL)), SUPPLIER)
+    po.post_shipment(SUPPLIER, shipment((1, 300)), NO_TOLERANCE)
+    po.close(BUYER)
+    assert po.events[-1].data["short"] == [{"line_no": 1, "quantity": "500", "received": "0"}]
+
+
+@pytest.mark.parametrize("status", [POStatus.ACKNOWLEDGED, POStatus.ISSUED], ids=str)
+def test_an_order_nothing_moved_on_cannot_be_closed(status: POStatus) -> None:
+    po = po_in(status)
+    before = copy.deepcopy(po)
+    with pytest.raises(DomainError, match=f"Cannot close purchase order PO-1001: it is {status}"):
+        po.close(BUYER)
+    assert po == before
 
 
 def test_display_status_of_an_order_without_movement_is_its_status() -> None:
@@ -592,6 +754,29 @@ def test_a_comment_has_a_length_limit() -> None:
         po.comment(SUPPLIER, "x" * 4001)
     po.comment(SUPPLIER, "x" * 4000)
     assert po.events[-1].data == {"text": "x" * 4000}
+
+
+def test_the_orders_own_supplier_and_our_staff_write_on_it() -> None:
+    po = new_po()
+    po.comment(SUPPLIER, "Noted.")
+    po.comment(SUPPLIER_API, "Order received by ERP.")
+    po.comment(BUYER, "Thanks.")
+    assert [event.actor for event in po.events[-3:]] == [SUPPLIER, SUPPLIER_API, BUYER]
+
+
+@pytest.mark.parametrize(
+    "actor", [OTHER_SUPPLIER, CUSTOMER], ids=["another-supplier", "a-customer"]
+)
+def test_nobody_else_writes_on_a_purchase_order(actor: Actor) -> None:
+    po = new_po()
+    before = copy.deepcopy(po)
+    for internal_only in (False, True):
+        with pytest.raises(DomainError) as caught:
+            po.comment(actor, "Hello.", internal_only=internal_only)
+        assert caught.value.message == (
+            "Only our staff and the supplier of purchase order PO-1001 can write on it."
+        )
+    assert po == before
 
 
 def test_only_our_side_writes_internal_notes() -> None:

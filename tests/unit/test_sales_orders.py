@@ -11,6 +11,7 @@ import pytest
 from domain_builders import (
     BUYER,
     CUSTOMER,
+    OTHER_CUSTOMER,
     SUPPLIER,
     D,
     new_so,
@@ -185,9 +186,10 @@ def test_linking_derives_the_expected_date() -> None:
 
 
 def test_linking_a_line_whose_date_does_not_move_records_only_the_link() -> None:
-    po = promised_po(schedule((500, date(2026, 12, 18))))
+    po = promised_po(schedule((500, date(2026, 12, 15))))
     so = new_so(sales_line(1, quantity=250, requested=date(2026, 12, 20)))
-    so.link_line(BUYER, 1, ref(po, 1), po.line(1), handling_days=2)
+    so.link_line(BUYER, 1, ref(po, 1), po.line(1), handling_days=5)
+    assert so.line(1).expected_date == date(2026, 12, 20)
     assert [event.kind for event in so.events] == [EventKind.SO_CREATED, EventKind.LINE_LINKED]
 
 
@@ -381,3 +383,18 @@ def test_comments_on_a_sales_order_reach_the_customer_unless_internal() -> None:
     assert so.events[-1].audience == (Side.INTERNAL,)
     with pytest.raises(DomainError, match="Only the internal side can write internal notes"):
         so.comment(CUSTOMER, "note to self", internal_only=True)
+
+
+@pytest.mark.parametrize(
+    "actor", [OTHER_CUSTOMER, SUPPLIER], ids=["another-customer", "a-supplier"]
+)
+def test_nobody_else_writes_on_a_sales_order(actor: Actor) -> None:
+    so = new_so()
+    before = copy.deepcopy(so)
+    for internal_only in (False, True):
+        with pytest.raises(DomainError) as caught:
+            so.comment(actor, "Hello.", internal_only=internal_only)
+        assert caught.value.message == (
+            "Only our staff and the customer of sales order SO-2001 can write on it."
+        )
+    assert so == before

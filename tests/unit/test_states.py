@@ -85,9 +85,9 @@ def test_change_request_moves_follow_the_table(pair: tuple[CRStatus, CRMove]) ->
 
 def test_a_readable_message_for_states_with_compound_names() -> None:
     with pytest.raises(
-        DomainError, match=r"^Cannot close purchase order PO-7: it is in fulfilment"
+        DomainError, match=r"^Cannot issue purchase order PO-7: it is in fulfilment\.$"
     ):
-        po_move(POStatus.IN_FULFILMENT, POMove.CLOSE, "PO-7")
+        po_move(POStatus.IN_FULFILMENT, POMove.ISSUE, "PO-7")
     with pytest.raises(DomainError, match="it is waiting for a decision on proposed changes"):
         po_move(POStatus.CHANGES_PROPOSED, POMove.SHIP, "PO-7")
 
@@ -129,6 +129,7 @@ def test_only_an_open_change_request_can_be_decided() -> None:
         CRStatus.REJECTED,
         CRStatus.COUNTERED,
         CRStatus.WITHDRAWN,
+        CRStatus.CANCELLED,
     }
 
 
@@ -136,3 +137,38 @@ def test_an_order_cannot_be_cancelled_once_goods_have_shipped() -> None:
     for status in (POStatus.SHIPPED, POStatus.RECEIVED, POStatus.CLOSED):
         assert not po_allows(status, POMove.CANCEL)
     assert not po_allows(POStatus.SHIPPED, POMove.CHANGE_PROMISE)
+
+
+def test_goods_turned_away_put_a_shipped_order_back_in_fulfilment() -> None:
+    assert PO_TRANSITIONS[(POStatus.SHIPPED, POMove.RECEIVE_SHORT)] == POStatus.IN_FULFILMENT
+    # Only a shipped order can fall short: before that it is in fulfilment anyway.
+    assert [status for status in POStatus if po_allows(status, POMove.RECEIVE_SHORT)] == [
+        POStatus.SHIPPED
+    ]
+    with pytest.raises(DomainError) as caught:
+        po_move(POStatus.IN_FULFILMENT, POMove.RECEIVE_SHORT, "PO-7")
+    assert caught.value.message == (
+        "Cannot turn away goods shipped on purchase order PO-7: it is in fulfilment."
+    )
+
+
+def test_an_order_can_be_closed_short_once_goods_have_started_to_move() -> None:
+    assert {status for status in POStatus if po_allows(status, POMove.CLOSE)} == {
+        POStatus.IN_FULFILMENT,
+        POStatus.SHIPPED,
+        POStatus.RECEIVED,
+    }
+    for status in (POStatus.IN_FULFILMENT, POStatus.SHIPPED, POStatus.RECEIVED):
+        assert po_move(status, POMove.CLOSE, "PO-7") == POStatus.CLOSED
+    assert not po_allows(POStatus.ACKNOWLEDGED, POMove.CLOSE)
+
+
+def test_only_an_open_change_request_can_be_cancelled_and_that_is_final() -> None:
+    assert cr_move(CRStatus.OPEN, CRMove.CANCEL, "PO-7-CR1") == CRStatus.CANCELLED
+    assert [move for (status, move) in CR_TRANSITIONS if status == CRStatus.CANCELLED] == []
+    for status in CRStatus:
+        if status != CRStatus.OPEN:
+            with pytest.raises(
+                DomainError, match=f"Cannot cancel change request PO-7-CR1: it is {status}"
+            ):
+                cr_move(status, CRMove.CANCEL, "PO-7-CR1")
