@@ -424,7 +424,7 @@ class PurchaseOrder(Aggregate):
         )
         if all_received:
             move = POMove.RECEIVE_ALL
-        elif False:
+        elif self.status == POStatus.SHIPPED and not all_still_shipped:
             move = POMove.RECEIVE_SHORT
         else:
             move = POMove.RECEIVE

@@ -1087,9 +1087,7 @@ async def test_goods_turned_away_on_a_shipped_order_are_replaced(world: World) -
         "ASN-2", date(2026, 4, 12), "DHL", "JD2", None, (ShipmentLine(1, Decimal(11)),)
     )
     before = await world.snapshot()
-    with pytest.raises(
-        DomainError, match=r"shipping 11 more would make 101 of 100 ordered"
-    ):
+    with pytest.raises(DomainError, match=r"shipping 11 more would make 101 of 100 ordered"):
         await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, too_much))
     assert await world.snapshot() == before
 
