@@ -21,11 +21,15 @@ from piccolo.query import Select
 from piccolo.query.functions.aggregate import Count
 
 from portal.db import tables as t
-from portal.db.codec import load
-from portal.db.repositories import scope_purchase_orders, scope_sales_orders
+from portal.db.repositories import (
+    po_line_from_row,
+    scope_purchase_orders,
+    scope_sales_orders,
+    stored_decimal,
+)
 from portal.domain.actors import Actor, Side
 from portal.domain.errors import NotFound
-from portal.domain.orders import POLine, PurchaseOrder
+from portal.domain.orders import POLine, display_status
 from portal.domain.schedule import Schedule
 from portal.domain.states import POStatus, SOStatus
 
@@ -189,50 +193,10 @@ _SO_SORT: dict[SortKey, Column] = {
 }
 
 
-def _dec(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 def _rows(schedule: Schedule | None) -> list[DeliveryRow]:
     if schedule is None:
         return []
     return [DeliveryRow(row.quantity, row.date) for row in schedule.rows]
-
-
-def _po_line(row: dict[str, Any]) -> POLine:
-    promise = load(row["promise"])
-    first_promise = load(row["first_promise"])
-    return POLine(
-        line_no=row["line_no"],
-        item=row["item"],
-        description=row["description"],
-        quantity=_dec(row["quantity"]),
-        unit=row["unit"],
-        unit_price=_dec(row["unit_price"]),
-        need_date=row["need_date"],
-        first_promise=Schedule.from_data(first_promise) if first_promise else None,
-        promise=Schedule.from_data(promise) if promise else None,
-        shipped_qty=_dec(row["shipped_qty"]),
-        received_qty=_dec(row["received_qty"]),
-        rejected_qty=_dec(row["rejected_qty"]),
-        cancelled=row["cancelled"],
-    )
-
-
-def _is_late(line: POLine) -> bool:
-    return (
-        not line.cancelled
-        and line.promised_date is not None
-        and line.promised_date > line.need_date
-    )
-
-
-def _display_status(status: str, lines: list[POLine]) -> str:
-    # The domain owns the rule for partial states; it reads only the status and the lines.
-    order = PurchaseOrder(
-        version=0, number="", supplier="", currency="", status=POStatus(status), lines=lines
-    )
-    return order.display_status
 
 
 async def _paged(
@@ -291,10 +255,10 @@ async def purchase_orders(
                 number=row["number"],
                 supplier=row["supplier"],
                 supplier_name=row["supplier_name"] or row["supplier"],
-                status=_display_status(row["status"], own),
+                status=display_status(POStatus(row["status"]), own),
                 need_date=min((line.need_date for line in open_lines), default=None),
                 promised_date=max(promised, default=None),
-                late=any(_is_late(line) for line in open_lines),
+                late=any(line.late for line in open_lines),
                 version=row["version"],
                 updated_at=row["updated_at"],
             )
@@ -314,7 +278,7 @@ async def _po_lines_of(po_ids: Sequence[int]) -> dict[int, list[POLine]]:
     )
     lines: dict[int, list[POLine]] = {}
     for row in rows:
-        lines.setdefault(row["po"], []).append(_po_line(row))
+        lines.setdefault(row["po"], []).append(po_line_from_row(row))
     return lines
 
 
@@ -335,7 +299,7 @@ async def purchase_order(actor: Actor, number: str) -> PurchaseOrderDetail:
         supplier=row["supplier"],
         supplier_name=row["supplier_name"] or row["supplier"],
         currency=row["currency"],
-        status=_display_status(row["status"], lines),
+        status=display_status(POStatus(row["status"]), lines),
         buyer=row["buyer"],
         version=row["version"],
         created_at=row["created_at"],
@@ -356,7 +320,7 @@ async def purchase_order(actor: Actor, number: str) -> PurchaseOrderDetail:
                 received_qty=line.received_qty,
                 rejected_qty=line.rejected_qty,
                 cancelled=line.cancelled,
-                late=_is_late(line),
+                late=line.late,
             )
             for line in lines
         ],
@@ -463,9 +427,9 @@ def _sales_line(actor: Actor, row: dict[str, Any]) -> SalesOrderLine:
         line_no=row["line_no"],
         item=row["item"],
         description=row["description"],
-        quantity=_dec(row["quantity"]),
+        quantity=stored_decimal(row["quantity"]),
         unit=row["unit"],
-        unit_price=_dec(row["unit_price"]),
+        unit_price=stored_decimal(row["unit_price"]),
         requested_date=row["requested_date"],
         expected_date=row["expected_date"],
         late=row["expected_date"] > row["requested_date"],

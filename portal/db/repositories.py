@@ -55,12 +55,30 @@ def _schedule(data: Any) -> Schedule | None:
     return Schedule.from_data(data) if data else None
 
 
-def _dec(value: Any) -> Decimal:
+def stored_decimal(value: Any) -> Decimal:
     """A stored number without the column's trailing zeros (PostgreSQL gives 100.0000), so
     messages and events say 100, as the user wrote it."""
     number = value if isinstance(value, Decimal) else Decimal(str(value))
     return (
         number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    )
+
+
+def po_line_from_row(row: dict[str, Any]) -> POLine:
+    return POLine(
+        line_no=row["line_no"],
+        item=row["item"],
+        description=row["description"],
+        quantity=stored_decimal(row["quantity"]),
+        unit=row["unit"],
+        unit_price=stored_decimal(row["unit_price"]),
+        need_date=row["need_date"],
+        first_promise=_schedule(load(row["first_promise"])),
+        promise=_schedule(load(row["promise"])),
+        shipped_qty=stored_decimal(row["shipped_qty"]),
+        received_qty=stored_decimal(row["received_qty"]),
+        rejected_qty=stored_decimal(row["rejected_qty"]),
+        cancelled=row["cancelled"],
     )
 
 
@@ -97,24 +115,7 @@ class PurchaseOrders:
             status=POStatus(row["status"]),
             buyer=row["buyer"],
             cr_count=row["cr_count"],
-            lines=[
-                POLine(
-                    line_no=line["line_no"],
-                    item=line["item"],
-                    description=line["description"],
-                    quantity=_dec(line["quantity"]),
-                    unit=line["unit"],
-                    unit_price=_dec(line["unit_price"]),
-                    need_date=line["need_date"],
-                    first_promise=_schedule(load(line["first_promise"])),
-                    promise=_schedule(load(line["promise"])),
-                    shipped_qty=_dec(line["shipped_qty"]),
-                    received_qty=_dec(line["received_qty"]),
-                    rejected_qty=_dec(line["rejected_qty"]),
-                    cancelled=line["cancelled"],
-                )
-                for line in lines
-            ],
+            lines=[po_line_from_row(line) for line in lines],
         )
 
     async def exists(self, number: str) -> bool:
@@ -211,6 +212,8 @@ class PurchaseOrders:
 class SalesOrders:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
+        # The PO line row behind each link read, so saving an order looks up only new links.
+        self._po_line_ids: dict[LineRef, int] = {}
 
     async def get(self, actor: Actor, number: str) -> SalesOrder:
         query = scope_sales_orders(
@@ -233,6 +236,9 @@ class SalesOrders:
             .order_by(t.SOLine.line_no)
             .run()
         )
+        for line in lines:
+            if line["po_line"]:
+                self._po_line_ids[LineRef(line["po_number"], line["po_line_no"])] = line["po_line"]
         orders = []
         for row in rows:
             self.ids[row["number"]] = row["id"]
@@ -252,9 +258,9 @@ class SalesOrders:
                             line_no=line["line_no"],
                             item=line["item"],
                             description=line["description"],
-                            quantity=_dec(line["quantity"]),
+                            quantity=stored_decimal(line["quantity"]),
                             unit=line["unit"],
-                            unit_price=_dec(line["unit_price"]),
+                            unit_price=stored_decimal(line["unit_price"]),
                             requested_date=line["requested_date"],
                             expected_date=line["expected_date"],
                             link=LineRef(line["po_number"], line["po_line_no"])
@@ -372,17 +378,21 @@ class SalesOrders:
                 .run()
             )
 
-    @staticmethod
-    async def _po_line_id(ref: LineRef | None) -> int | None:
+    async def _po_line_id(self, ref: LineRef | None) -> int | None:
         if ref is None:
             return None
+        if ref in self._po_line_ids:
+            return self._po_line_ids[ref]
         row = (
             await t.POLine.select(t.POLine.id)
             .where((t.POLine.po.number == ref.po_number) & (t.POLine.line_no == ref.line_no))
             .first()
             .run()
         )
-        return row["id"] if row else None
+        if row is None:
+            return None
+        self._po_line_ids[ref] = row["id"]
+        return int(row["id"])
 
 
 class ChangeRequests:

@@ -132,6 +132,15 @@ class POLine:
     def promised_date(self) -> date | None:
         return self.promise.last_date if self.promise else None
 
+    @property
+    def late(self) -> bool:
+        """Promised for after we need it: the line to chase."""
+        return (
+            not self.cancelled
+            and self.promised_date is not None
+            and self.promised_date > self.need_date
+        )
+
     def confirm(self, schedule: Schedule) -> None:
         """The supplier commits to `schedule`; the first commitment is kept for ever."""
         if self.first_promise is None:
@@ -148,6 +157,18 @@ class POLine:
             "unit_price": self.unit_price,
             "need_date": self.need_date,
         }
+
+
+def display_status(status: POStatus, lines: list[POLine]) -> str:
+    """The stored status, refined by what the lines say (partial shipment or receipt)."""
+    live = [line for line in lines if not line.cancelled]
+    if status in (POStatus.IN_FULFILMENT, POStatus.SHIPPED) and any(
+        line.received_qty > 0 for line in live
+    ):
+        return "partially_received"
+    if status == POStatus.IN_FULFILMENT and any(line.shipped_qty > 0 for line in live):
+        return "partially_shipped"
+    return status.value
 
 
 @dataclass(slots=True)
@@ -221,15 +242,7 @@ class PurchaseOrder(Aggregate):
 
     @property
     def display_status(self) -> str:
-        """The stored status, refined by what the lines say (partial shipment or receipt)."""
-        live = [line for line in self.lines if not line.cancelled]
-        if self.status in (POStatus.IN_FULFILMENT, POStatus.SHIPPED) and any(
-            line.received_qty > 0 for line in live
-        ):
-            return "partially_received"
-        if self.status == POStatus.IN_FULFILMENT and any(line.shipped_qty > 0 for line in live):
-            return "partially_shipped"
-        return self.status.value
+        return display_status(self.status, self.lines)
 
     def _move(self, move: POMove) -> POStatus:
         before = self.status
