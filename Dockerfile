@@ -24,6 +24,6 @@ VOLUME ["/app/var"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
-# Until sign-in exists the portal listens on loopback only (portal serve refuses otherwise);
-# the sign-in issue switches this to --host 0.0.0.0.
-CMD ["sh", "-c", "portal migrate && exec portal serve --host 127.0.0.1 --port 8000"]
+# Facing a network needs PORTAL_BASE_URL=https://... (sign-in cookies are Secure; put the
+# container behind a TLS proxy) and PORTAL_SECRET_KEY when several containers share a database.
+CMD ["sh", "-c", "portal migrate && exec portal serve --host 0.0.0.0 --port 8000"]

@@ -1,4 +1,5 @@
-"""`portal` command line: serve | migrate | demo | verify-timeline.
+"""`portal` command line: serve | migrate | demo | verify-timeline | create-client | create-user |
+invite | rotate-keys.
 
 Every failure a user can cause (a bad setting, an unreachable database, a broken timeline)
 ends with one readable line on stderr and a non-zero exit status, never a traceback.
@@ -12,10 +13,15 @@ import errno
 import os
 import socket
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, NoReturn
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from portal.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from portal.db.database import Database
+    from portal.domain.actors import Actor
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -117,10 +123,120 @@ async def _verify(settings: Settings) -> int:
     return 0
 
 
+@asynccontextmanager
+async def _migrated(settings: Settings) -> AsyncIterator[Database]:
+    """The database, open, for a command that needs its schema up to date."""
+    from portal.db.database import Database
+    from portal.db.migrations import pending_migrations
+
+    db = Database(settings.database_url)
+    await db.start()
+    try:
+        if await pending_migrations(db):
+            _fail("the database is not migrated; run `portal migrate` first.")
+        yield db
+    finally:
+        await db.close()
+
+
+def _cli_actor() -> Actor:
+    """The command line acts as the system actor `cli`: whoever can run it holds the
+    database's keys anyway, and the administration services let only that actor in besides
+    internal admins."""
+    from portal.domain.actors import Actor
+    from portal.services.accounts import CLI_ACTOR_NAME
+
+    return Actor.system(CLI_ACTOR_NAME)
+
+
+async def _create_client(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.services.clients import RegisterClient, register_client
+    from portal.services.unit_of_work import UnitOfWork
+
+    async with _migrated(settings) as db:
+        issued = await register_client(
+            UnitOfWork(db),
+            _cli_actor(),
+            RegisterClient(
+                org=args.org,
+                name=args.name or f"{args.org.strip().upper()} API client",
+                scopes=(args.scopes,),
+                grant_types=tuple(args.grant or ["client_credentials"]),
+                role=args.role or "",
+                redirect_uris=tuple(args.redirect_uri or []),
+            ),
+        )
+    client = issued.client
+    print(
+        f"portal: client {client.name!r} registered for {client.org} (role {client.role}, "
+        f"scopes {' '.join(client.scopes)}, grants {' '.join(client.grant_types)})."
+    )
+    print(f"client_id: {client.client_id}")
+    print(f"client_secret: {issued.secret}")
+    print("Keep the secret now: it is shown only this once (the portal stores only its hash).")
+    return 0
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.services.accounts import CreateUser, create_user
+    from portal.services.unit_of_work import UnitOfWork
+
+    async with _migrated(settings) as db:
+        user = await create_user(
+            UnitOfWork(db),
+            _cli_actor(),
+            CreateUser(
+                org=args.org,
+                email=args.email,
+                name=args.name,
+                role=args.role,
+                locale=args.locale,
+                time_zone=args.time_zone,
+            ),
+        )
+    print(f"portal: user {user.email} created in {user.org} as {user.role} (id {user.id}).")
+    print(f"Next: send them an invitation to choose a password: portal invite --email {user.email}")
+    return 0
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.auth.invitations import invite
+    from portal.services.accounts import user_by_email
+
+    actor = _cli_actor()
+    async with _migrated(settings) as db:
+        user = await user_by_email(actor, args.email)
+        sent = await invite(db, settings, actor, user.id)
+    if sent.mailed:
+        print(f"portal: invitation mailed to {sent.email}.")
+    else:
+        print(f"portal: the invitation could not be mailed; pass this link to {sent.email}:")
+    print(f"link: {sent.link}")
+    print(f"It works once, until {sent.expires_at.isoformat(timespec='minutes')}.")
+    return 0
+
+
+async def _rotate_keys(settings: Settings) -> int:
+    from portal.auth.keys import rotate_signing_key
+
+    async with _migrated(settings) as db:
+        kid = await rotate_signing_key(db)
+    print(
+        f"portal: new signing key {kid}; tokens signed by the older keys stay valid until "
+        "they expire."
+    )
+    return 0
+
+
 def _serve(settings: Settings, host: str, port: int) -> int:
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        # Until sign-in exists (the OAuth issue), the portal must not face a network.
-        _fail("until sign-in is built, the portal serves only on 127.0.0.1.", EXIT_USAGE)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.over_tls:
+        # Sign-in cookies are Secure: a browser keeps them over plain http only from its own
+        # machine, so a portal facing a network must be reached over https (a TLS proxy).
+        _fail(
+            f"serving on {host} needs PORTAL_BASE_URL=https://... (the address users reach, "
+            "through a TLS proxy); plain http works only on 127.0.0.1.",
+            EXIT_USAGE,
+        )
 
     import uvicorn
 
@@ -155,6 +271,41 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "verify-timeline", help="check every timeline's hash chain; exit 1 at the first break"
     )
+    client = commands.add_parser(
+        "create-client",
+        help="register an OAuth client for an organisation and print its secret (once)",
+    )
+    client.add_argument("--org", required=True, help="the organisation's code")
+    client.add_argument(
+        "--scopes", required=True, help='space-separated scopes, e.g. "po:read po:ship"'
+    )
+    client.add_argument("--name", help="what admins see (default: '<ORG> API client')")
+    client.add_argument(
+        "--role", help="the role bounding its scopes (default: the organisation's only role)"
+    )
+    client.add_argument(
+        "--grant",
+        action="append",
+        choices=("client_credentials", "authorization_code", "refresh_token"),
+        help="a grant type it may use (repeatable; default: client_credentials)",
+    )
+    client.add_argument(
+        "--redirect-uri", action="append", help="for authorization_code (repeatable)"
+    )
+    user = commands.add_parser("create-user", help="create a user (without a password)")
+    user.add_argument("--org", required=True, help="the organisation's code")
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", required=True, help="the name shown to others")
+    user.add_argument("--role", required=True, help="buyer, sales, warehouse, admin, ...")
+    user.add_argument("--locale", default="en", choices=("en", "zh_CN"))
+    user.add_argument("--time-zone", default="UTC", help="an IANA name (default: UTC)")
+    invite = commands.add_parser(
+        "invite", help="mail a user the link that lets them choose a password"
+    )
+    invite.add_argument("--email", required=True)
+    commands.add_parser(
+        "rotate-keys", help="start signing tokens with a new key (older tokens stay valid)"
+    )
     return root
 
 
@@ -167,6 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "demo": _demo,
         "verify-timeline": _verify,
+        "create-client": lambda settings: _create_client(settings, args),
+        "create-user": lambda settings: _create_user(settings, args),
+        "invite": lambda settings: _invite(settings, args),
+        "rotate-keys": _rotate_keys,
     }
     return _run(settings, jobs[args.command])
 

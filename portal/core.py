@@ -6,8 +6,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -15,12 +19,16 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 import portal
+from portal.auth import external, invitations, oauth_routes, reset, signin
+from portal.auth.guards import authorise, public
+from portal.auth.scopes import SCOPES
 from portal.db.database import Database
+from portal.internal import admin
 from portal.settings import Settings
-from portal.web import health, orders
+from portal.web import health, orders, security
 from portal.web.deps import dependencies
 from portal.web.errors import exception_handlers
-from portal.web.rendering import environment
+from portal.web.rendering import CSRF_COOKIE, CSRF_HEADER, environment
 
 STATIC = Path(portal.__file__).parent.parent / "static"
 
@@ -43,6 +51,26 @@ def database_lifespan(
     return lifespan
 
 
+def oauth2_scheme(settings: Settings) -> SecurityScheme:
+    """How a supplier's or customer's system gets a token, as the OpenAPI document says it."""
+    described = {scope: scope for scope in SCOPES}
+    token_url = f"{settings.issuer}/oauth/token"
+    return SecurityScheme(
+        type="oauth2",
+        description="Bearer JWT access tokens from the portal's own authorization server.",
+        flows=OAuthFlows(
+            client_credentials=OAuthFlow(
+                token_url=f"{settings.issuer}/oauth/token", scopes=described
+            ),
+            authorization_code=OAuthFlow(
+                authorization_url=f"{settings.issuer}/oauth/authorize",
+                token_url=token_url,
+                scopes=described,
+            ),
+        ),
+    )
+
+
 class PortalCore(InitPluginProtocol):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -57,9 +85,40 @@ class PortalCore(InitPluginProtocol):
             [
                 *health.ROUTES,
                 *orders.ROUTES,
-                create_static_files_router(path="/static", directories=[STATIC]),
+                *admin.ROUTES,
+                *oauth_routes.ROUTES,
+                *signin.ROUTES,
+                *invitations.ROUTES,
+                *reset.ROUTES,
+                *external.ROUTES,
+                create_static_files_router(path="/static", directories=[STATIC], opt=public()),
             ]
         )
+        # The API's description is public (suppliers' developers read it before they have a
+        # client); the interactive viewers load scripts from CDNs the CSP forbids, so only the
+        # JSON and YAML documents are served.
+        app_config.openapi_config = OpenAPIConfig(
+            title="Portal API",
+            version="1",
+            components=Components(security_schemes={"oauth2": oauth2_scheme(self.settings)}),
+            security=[{"oauth2": []}],
+            render_plugins=[YamlRenderPlugin(), JsonRenderPlugin()],
+            openapi_router=Router("/schema", route_handlers=[], opt=public()),
+        )
+        app_config.csrf_config = CSRFConfig(
+            secret=self.settings.secret(),
+            cookie_name=CSRF_COOKIE,
+            cookie_secure=True,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name=CSRF_HEADER,
+            # The API takes only bearer tokens and the token, introspection and revocation
+            # endpoints only client credentials: no ambient cookie can drive them.
+            exclude=["^/api/", "^/oauth/token$", "^/oauth/introspect$", "^/oauth/revoke$"],
+        )
+        app_config.guards.append(authorise)
+        app_config.before_send.append(security.before_send(self.settings))
+        app_config.state["settings"] = self.settings
         app_config.dependencies.update(dependencies(self.settings, env))
         app_config.exception_handlers.update(exception_handlers(self.settings, env))
         app_config.lifespan.append(database_lifespan(self.settings))

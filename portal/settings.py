@@ -43,6 +43,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     handling_days: int = 2
     """Days from the supplier's delivery to ours, added to a linked sales line's date."""
     log_level: str = "INFO"
+    secret_key: str = ""
+    """Signs CSRF tokens and links. Empty: one is made and kept in var/secret.key (the embedded
+    default); set it in production, where every web process must share it."""
+    access_token_minutes: int = 10
+    """Lifetime of an access token (a JWT: it cannot be recalled, only refused when its grant
+    was revoked), so it is kept short."""
+    refresh_token_days: int = 30
+    session_hours: int = 12
+    """A browser sign-in lasts this long at most, however active."""
+    invitation_days: int = 7
+    reset_minutes: int = 60
+    """How long a password-reset link works."""
+    rate_limit_storage: str = "memory://"
+    """Where rate-limit counters live (a `limits` storage URI): memory:// for one process,
+    redis://HOST:PORT when several web processes must share them."""
+    mail_dir: str = "var/mail"
+    """With no SMTP server configured, mail is written here as .eml files."""
+    smtp_url: str = ""
+    """smtp://user:password@host:port (or smtps://); empty: write mail to mail_dir."""
+    mail_from: str = "Portal <portal@localhost>"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +106,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
         if not 0 < self.port < 65536:
             raise SettingsError(f"PORTAL_PORT={self.port}: a port is between 1 and 65535.")
+        for name in (
+            "access_token_minutes",
+            "refresh_token_days",
+            "session_hours",
+            "invitation_days",
+            "reset_minutes",
+        ):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"PORTAL_{name.upper()} must be at least 1.")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters.")
+        if urlsplit(self.smtp_url).scheme not in ("", "smtp", "smtps"):
+            raise SettingsError(
+                "PORTAL_SMTP_URL: use smtp://USER:PASSWORD@HOST:PORT or smtps://..., or leave "
+                "it empty to write mail to PORTAL_MAIL_DIR."
+            )
         for name in ("auto_approve_days", "cr_sla_hours", "handling_days"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"PORTAL_{name.upper()} cannot be negative.")
@@ -103,6 +139,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 f"PORTAL_TIME_ZONE={self.time_zone!r} is not a known time zone "
                 "(e.g. Asia/Shanghai, Europe/Berlin, UTC)."
             ) from error
+
+    @property
+    def issuer(self) -> str:
+        """The authorization server's issuer identifier: the base URL without a trailing /."""
+        return self.base_url.rstrip("/")
+
+    @property
+    def over_tls(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    def secret(self) -> str:
+        """The secret key, made once and kept beside the database when none is configured."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.sqlite_path.parent / "secret.key" if self.sqlite_path else None
+        if path is None:
+            raise SettingsError(
+                "PORTAL_SECRET_KEY must be set when the database is PostgreSQL: every web "
+                "process has to share it."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            import secrets
+
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     @property
     def is_sqlite(self) -> bool:

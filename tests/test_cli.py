@@ -142,11 +142,11 @@ def test_verifying_an_unmigrated_database_says_to_migrate(tmp_path: Path, sqlite
     ],
     ids=["--host 0.0.0.0", "--host ::", "--host LAN", "PORTAL_HOST"],
 )
-def test_serve_refuses_to_face_a_network(
+def test_serve_refuses_to_face_a_network_over_plain_http(
     tmp_path: Path, sqlite_url: str, args: tuple[str, ...], settings: dict[str, str]
 ) -> None:
     result = portal(*args, cwd=tmp_path, database_url=sqlite_url, **settings)
-    assert_refused(result, USAGE, "portal: until sign-in is built", "only on 127.0.0.1")
+    assert_refused(result, USAGE, "needs PORTAL_BASE_URL=https://", "only on 127.0.0.1")
 
 
 def test_nothing_is_written_in_the_working_directory_by_a_refused_command(

@@ -7,6 +7,7 @@ the background until the home page answers with demo orders.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -14,6 +15,10 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+
+from auth_support import secure_cookie_client, sign_in
+
+from portal.demo.catalog import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +43,13 @@ def _free_port() -> int:
 def _get(url: str) -> tuple[int, str]:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.status, response.read().decode()
+
+
+async def _signed_in_home(base_url: str, email: str) -> str:
+    async with secure_cookie_client(base_url) as client:
+        page = await sign_in(client, email, DEMO_PASSWORD, next="/?lang=en")
+        assert page.status_code == 200 and page.url.path == "/", page.text
+        return page.text
 
 
 def test_readme_first_command_steps_work_in_a_fresh_copy(tmp_path: Path) -> None:
@@ -70,7 +82,8 @@ def test_readme_first_command_steps_work_in_a_fresh_copy(tmp_path: Path) -> None
     server = subprocess.Popen(
         [portal, "serve", "--port", str(port)],
         cwd=copy,
-        env=env,
+        # Sign-in redirects to the base URL: the one users reach, here the free port.
+        env={**env, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -88,8 +101,15 @@ def test_readme_first_command_steps_work_in_a_fresh_copy(tmp_path: Path) -> None
         assert status == 200
         ready, _ = _get(f"http://127.0.0.1:{port}/ready")
         assert ready == 200
-        home_status, home = _get(f"http://127.0.0.1:{port}/?lang=en")
-        assert home_status == 200
+        anonymous_status, anonymous = _get(f"http://127.0.0.1:{port}/?lang=en")
+        assert anonymous_status == 200 and 'action="/sign-in"' in anonymous
+        assert "PO-" not in anonymous, "nobody reads orders without signing in"
+        admin = next(
+            words[0]
+            for words in map(str.split, demo.stdout.splitlines())
+            if len(words) > 1 and "@" in words[0] and words[1] == "admin"
+        )
+        home = asyncio.run(_signed_in_home(f"http://127.0.0.1:{port}", admin))
         assert "PO-" in home and "SO-" in home, "the home page lists the demo orders"
     finally:
         server.terminate()

@@ -36,7 +36,7 @@ class Organisation(Table):
     id: Serial
     code = Varchar(length=32, unique=True)
     name = Varchar(length=200)
-    kind = Varchar(length=16)  # internal | supplier | customer
+    kind = Varchar(length=16)  # internal | supplier | customer | both (supplier and customer)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -209,3 +209,186 @@ class Counter(Table):
 
 
 TABLES.append(Counter)
+
+
+# --- Sign-in and the authorization server ------------------------------------------------------
+# Secrets (client secrets, codes, refresh tokens, session ids, one-time links) are stored as
+# SHA-256 digests: they are long random strings, so a digest cannot be reversed, and a stolen
+# copy of the database signs nobody in.
+
+
+class OAuthClient(Table, tablename="oauth_client"):
+    id: Serial
+    client_id = Varchar(length=64, unique=True)
+    name = Varchar(length=200)
+    org = ForeignKey(references=Organisation, target_column="code", null=False, index=True)
+    role = Varchar(length=32)  # the role whose scopes bound the client's: supplier, customer...
+    secret_hash = Varchar(length=64, null=True, default=None)  # None: a public client
+    grant_types = Text(default="")  # space-separated
+    scope = Text(default="")  # space-separated: the most the client may ever be given
+    redirect_uris = Text(default="")  # newline-separated, matched exactly
+    token_endpoint_auth_method = Varchar(length=32, default="client_secret_basic")
+    first_party = Boolean(default=False)  # the portal's own web front: no consent page
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class OAuthCode(Table, tablename="oauth_code"):
+    id: Serial
+    code_hash = Varchar(length=64, unique=True)
+    client_id = Varchar(length=64)
+    user_id = Integer()
+    redirect_uri = Text()
+    scope = Text()
+    nonce = Varchar(length=255, null=True, default=None)
+    code_challenge = Varchar(length=128)
+    code_challenge_method = Varchar(length=8)
+    auth_time = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    family = Varchar(length=64, null=True, default=None)  # the grant its exchange started
+
+
+class OAuthGrant(Table, tablename="oauth_grant"):
+    """A token family: everything issued from one code or one client-credentials request.
+    Reusing a rotated refresh token (or a code) revokes the whole family."""
+
+    id: Serial
+    family = Varchar(length=64, unique=True)
+    client_id = Varchar(length=64, index=True)
+    user_id = Integer(null=True, default=None, index=True)
+    org = Varchar(length=32)
+    scope = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    revoke_reason = Varchar(length=64, default="")
+
+
+class OAuthToken(Table, tablename="oauth_token"):
+    id: Serial
+    family = Varchar(length=64, index=True)
+    access_jti = Varchar(length=64, unique=True)
+    refresh_hash = Varchar(length=64, null=True, default=None, unique=True)
+    issued_at = Timestamptz()
+    access_expires_at = Timestamptz()
+    refresh_expires_at = Timestamptz(null=True, default=None)
+    rotated_at = Timestamptz(null=True, default=None)  # its refresh token was used
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SigningKey(Table, tablename="signing_key"):
+    """Keys that sign access and ID tokens. The newest unretired key signs; retired keys stay
+    published at /oauth/jwks until every token they signed has expired."""
+
+    id: Serial
+    kid = Varchar(length=64, unique=True)
+    private_pem = Text()
+    public_jwk = JSON()
+    created_at = Timestamptz(default=TimestamptzNow())
+    retired_at = Timestamptz(null=True, default=None)
+
+
+class WebSession(Table, tablename="web_session"):
+    """A browser's sign-in: the first-party client's tokens, kept server-side."""
+
+    id: Serial
+    sid_hash = Varchar(length=64, unique=True)
+    user_id = Integer(index=True)
+    family = Varchar(length=64, null=True, default=None)
+    access_token = Text(null=True, default=None)
+    refresh_token = Text(null=True, default=None)
+    method = Varchar(length=32, default="password")  # password | oidc:<issuer>
+    ip = Varchar(length=64, default="")
+    user_agent = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+
+
+class LoginFlow(Table, tablename="login_flow"):
+    """One sign-in in progress: the state, PKCE verifier and nonce of a code flow the portal
+    started (as the first-party client, or as a client of an external provider), bound to the
+    browser that started it by a cookie holding `state`."""
+
+    id: Serial
+    state_hash = Varchar(length=64, unique=True)
+    provider = Varchar(length=64, default="")  # "" for our own server, else the org's IdP
+    code_verifier = Varchar(length=128)
+    nonce = Varchar(length=128, default="")
+    next_url = Text(default="/")
+    sid_hash = Varchar(length=64, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class OneTimeLink(Table, tablename="one_time_link"):
+    """An invitation or password-reset link: single use, expiring."""
+
+    id: Serial
+    token_hash = Varchar(length=64, unique=True)
+    purpose = Varchar(length=16)  # invite | reset
+    user_id = Integer(index=True)
+    created_by = Varchar(length=200, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class IdentityProvider(Table, tablename="identity_provider"):
+    """An organisation's external OpenID Connect provider."""
+
+    id: Serial
+    org = ForeignKey(references=Organisation, target_column="code", null=False, unique=True)
+    name = Varchar(length=200)
+    issuer = Varchar(length=300)
+    client_id = Varchar(length=200)
+    client_secret = Text(default="")  # needed in clear to authenticate to the provider
+    scope = Varchar(length=200, default="openid email profile")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ExternalIdentity(Table, tablename="external_identity"):
+    """A user's identity at an external provider: (issuer, subject) is unique (a migration
+    index), and a user is only ever found by both, never by e-mail."""
+
+    id: Serial
+    issuer = Varchar(length=300)
+    subject = Varchar(length=255)
+    user_id = Integer(index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AccessLog(Table, tablename="access_log"):
+    """Sign-ins, failures, tokens issued and revoked, requests denied: for admins to read."""
+
+    id: Serial
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    kind = Varchar(length=48, index=True)
+    outcome = Varchar(length=16)  # ok | denied | failed
+    user_id = Integer(null=True, default=None)
+    email = Varchar(length=254, default="")
+    client_id = Varchar(length=64, default="")
+    org = Varchar(length=32, default="")
+    ip = Varchar(length=64, default="")
+    path = Varchar(length=300, default="")
+    detail = JSON(default="{}")
+
+
+TABLES.extend(
+    [
+        OAuthClient,
+        OAuthCode,
+        OAuthGrant,
+        OAuthToken,
+        SigningKey,
+        WebSession,
+        LoginFlow,
+        OneTimeLink,
+        IdentityProvider,
+        ExternalIdentity,
+        AccessLog,
+    ]
+)

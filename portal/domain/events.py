@@ -45,6 +45,17 @@ class EventKind(StrEnum):
     SO_DELIVERED = "so.delivered"
     SO_CLOSED = "so.closed"
     SO_CANCELLED = "so.cancelled"
+    ORG_CREATED = "org.created"
+    ORG_UPDATED = "org.updated"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    CLIENT_REGISTERED = "client.registered"
+    CLIENT_SECRET_ROTATED = "client.secret_rotated"
+    CLIENT_DISABLED = "client.disabled"
+    IDENTITY_PROVIDER_SET = "identity_provider.set"
+    IDENTITY_PROVIDER_CLEARED = "identity_provider.cleared"
 
 
 def po_stream(number: str) -> str:
@@ -53,6 +64,11 @@ def po_stream(number: str) -> str:
 
 def so_stream(number: str) -> str:
     return f"so/{number}"
+
+
+def org_stream(code: str) -> str:
+    """An organisation's administration: the organisation, its users, clients and provider."""
+    return f"org/{code}"
 
 
 def audience_for(stream: str, external: bool) -> tuple[Side, ...]:

@@ -60,6 +60,17 @@ EVENT_KINDS: dict[str, str] = {
     "so.delivered": N_("Sales order delivered"),
     "so.closed": N_("Sales order closed"),
     "so.cancelled": N_("Sales order cancelled"),
+    "org.created": N_("Organisation created"),
+    "org.updated": N_("Organisation changed"),
+    "user.created": N_("User created"),
+    "user.updated": N_("User changed"),
+    "user.disabled": N_("User disabled"),
+    "user.enabled": N_("User enabled"),
+    "client.registered": N_("OAuth client registered"),
+    "client.secret_rotated": N_("OAuth client secret replaced"),
+    "client.disabled": N_("OAuth client disabled"),
+    "identity_provider.set": N_("Sign-in provider set"),
+    "identity_provider.cleared": N_("Sign-in provider removed"),
 }
 
 REASONS: dict[str, str] = {

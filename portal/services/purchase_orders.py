@@ -43,7 +43,7 @@ async def issue_purchase_order(
     uow: UnitOfWork, actor: Actor, cmd: IssuePurchaseOrder
 ) -> PurchaseOrder:
     async with uow:
-        if await uow.organisations.kind_of(cmd.supplier) != "supplier":
+        if await uow.organisations.kind_of(cmd.supplier) not in ("supplier", "both"):
             raise DomainError(f"{cmd.supplier!r} is not a supplier known to the portal.")
         number = cmd.number or await uow.counters.next("PO", uow.now.date())
         if await uow.purchase_orders.exists(number):

@@ -53,7 +53,7 @@ class AdvanceSalesOrder:
 
 async def create_sales_order(uow: UnitOfWork, actor: Actor, cmd: CreateSalesOrder) -> SalesOrder:
     async with uow:
-        if await uow.organisations.kind_of(cmd.customer) != "customer":
+        if await uow.organisations.kind_of(cmd.customer) not in ("customer", "both"):
             raise DomainError(f"{cmd.customer!r} is not a customer known to the portal.")
         number = cmd.number or await uow.counters.next("SO", uow.now.date())
         if await uow.sales_orders.exists(number):

@@ -99,10 +99,11 @@ class UnitOfWork:
             await self.sales_orders.save(order, self.now, checked=checked)
         self._touched.append(order)
 
-    def note(self, order: PurchaseOrder | SalesOrder) -> None:
-        """Write the order's new events at commit without touching the order itself (a
-        comment): its version stays, so nobody's edit in flight turns stale because of it.
-        The row lock taken when the order was read still orders the stream's appends."""
+    def note(self, order: Aggregate) -> None:
+        """Write the aggregate's new events at commit without touching it (a comment on an
+        order, an organisation's administration): an order's version stays, so nobody's edit
+        in flight turns stale because of it. The row lock taken when the order was read still
+        orders the stream's appends."""
         self._touched.append(order)
 
     async def commit(self) -> None:

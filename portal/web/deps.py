@@ -9,29 +9,43 @@ from jinja2 import Environment
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotAuthorizedException
 
+from portal.auth.guards import current
+from portal.auth.principal import Principal
 from portal.db.database import Database
-from portal.domain.actors import Actor, ActorKind, Side, Via
+from portal.domain.actors import Actor
 from portal.settings import Settings
 from portal.web.i18n import LANG_COOKIE, LANG_PARAM, I18n, choose_locale, match_locale
 from portal.web.rendering import View
 
 
-def viewer() -> Actor:
-    """Who is reading. Until sign-in exists, everyone is the internal read-only viewer; the
-    sign-in issue replaces this provider, and every query confines what it returns to it."""
-    return Actor(ActorKind.USER, None, None, Side.INTERNAL, "viewer", Via.WEB)
+def principal(request: Request[Any, Any, Any]) -> Principal:
+    """The signed-in caller the global guard resolved. Only routes that require a scope ask
+    for it, and the guard has refused those to anonymous callers already."""
+    found = current(request)
+    if found is None:
+        raise NotAuthorizedException(detail="Please sign in.")
+    return found
+
+
+def actor(principal: NamedDependency[Principal]) -> Actor:
+    """Who acts: what every service records and every repository confines its queries to."""
+    return principal.actor
 
 
 def i18n_for(request: Request[Any, Any, Any], settings: Settings) -> I18n:
     asked = request.query_params.get(LANG_PARAM)
+    signed_in = current(request)
     code = choose_locale(
         query=asked,
         cookie=request.cookies.get(LANG_COOKIE),
         header=request.headers.get("accept-language"),
         default=settings.default_locale,
+        preferred=signed_in.locale if signed_in else None,
     )
-    return I18n(code, settings.time_zone, remember=bool(asked and match_locale([asked])))
+    time_zone = (signed_in.time_zone if signed_in else None) or settings.time_zone
+    return I18n(code, time_zone, remember=bool(asked and match_locale([asked])))
 
 
 def database(state: State) -> Database:
@@ -51,7 +65,8 @@ def dependencies(settings: Settings, env: Environment) -> dict[str, Provide]:
     return {
         "settings": Provide(provide_settings, sync_to_thread=False),
         "db": Provide(database, sync_to_thread=False),
-        "actor": Provide(viewer, sync_to_thread=False),
+        "principal": Provide(principal, sync_to_thread=False),
+        "actor": Provide(actor, sync_to_thread=False),
         "i18n": Provide(provide_i18n, sync_to_thread=False),
         "view": Provide(provide_view, sync_to_thread=False),
     }

@@ -11,9 +11,11 @@ import msgspec
 from jinja2 import Environment
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from portal.auth.guards import SignInRequired
 from portal.domain.errors import Conflict, DomainError, NotFound
 from portal.settings import Settings
 from portal.web.deps import i18n_for
@@ -98,11 +100,18 @@ def exception_handlers(settings: Settings, env: Environment) -> ExceptionHandler
         errors = exc.extra if isinstance(exc.extra, list) and exc.extra else None
         return respond(request, exc.status_code, detail, errors=errors, headers=exc.headers)
 
+    def sign_in_required(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
+        if request.headers.get("hx-request") == "true":
+            # htmx would swap a redirect's target into the page; tell it to go there instead.
+            return Response(b"", status_code=401, headers={"HX-Redirect": exc.location})
+        return Redirect(exc.location, status_code=303)
+
     def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return respond(request, HTTP_500_INTERNAL_SERVER_ERROR, None)
 
     return {
+        SignInRequired: sign_in_required,
         DomainError: domain_error,
         HTTPException: http_error,
         HTTP_500_INTERNAL_SERVER_ERROR: server_error,

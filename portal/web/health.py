@@ -9,6 +9,7 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from portal.auth.guards import public
 from portal.db.database import Database
 from portal.db.migrations import pending_migrations
 
@@ -26,13 +27,13 @@ class Readiness(msgspec.Struct):
     """Each check and its outcome: `ok`, or what is wrong."""
 
 
-@get("/health", sync_to_thread=False)
+@get("/health", sync_to_thread=False, opt=public())
 def health() -> Health:
     """The process answers; says nothing about the database on purpose (see /ready)."""
     return Health(status="ok")
 
 
-@get("/ready")
+@get("/ready", opt=public())
 async def ready(db: NamedDependency[Database]) -> Response[Readiness]:
     checks = {"database": "ok", "migrations": "ok"}
     try:

@@ -54,10 +54,16 @@ def accept_language(header: str) -> list[str]:
 
 
 def choose_locale(
-    *, query: str | None, cookie: str | None, header: str | None, default: str
+    *,
+    query: str | None,
+    cookie: str | None,
+    header: str | None,
+    default: str,
+    preferred: str | None = None,
 ) -> str:
-    """`?lang=` first, then the `lang` cookie, then Accept-Language, then the default."""
-    for chosen in (query, cookie):
+    """`?lang=` first, then the `lang` cookie, then the signed-in user's preference, then
+    Accept-Language, then the default."""
+    for chosen in (query, cookie, preferred):
         if chosen and (locale := match_locale([chosen])):
             return locale
     return (match_locale(accept_language(header)) if header else None) or default

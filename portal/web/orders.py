@@ -10,6 +10,9 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from portal.auth.guards import requires
+from portal.auth.principal import Principal
+from portal.auth.scopes import ORDER_READ, PO_READ
 from portal.db import queries, timeline
 from portal.domain.actors import Actor
 from portal.domain.events import po_stream, so_stream
@@ -27,23 +30,29 @@ PO_STATUSES = [status.value for status in POStatus]
 SO_STATUSES = [status.value for status in SOStatus]
 
 
-@get("/", name="home", include_in_schema=False)
-async def home(view: NamedDependency[View], actor: NamedDependency[Actor]) -> Response[str]:
-    """Both order lists at a glance; each filters, sorts and pages in place."""
+@get("/", name="home", include_in_schema=False, opt=requires(PO_READ, ORDER_READ))
+async def home(view: NamedDependency[View], principal: NamedDependency[Principal]) -> Response[str]:
+    """The order lists the caller may read, at a glance; each filters, sorts and pages in
+    place."""
+    actor = principal.actor
     return view.page(
         "orders/home.html",
         {
-            "purchase_orders": await queries.purchase_orders(actor, per_page=PER_PAGE),
+            "purchase_orders": await queries.purchase_orders(actor, per_page=PER_PAGE)
+            if principal.holds(PO_READ)
+            else None,
             "po_listing": Listing(path=PO_LIST),
             "po_statuses": PO_STATUSES,
-            "sales_orders": await queries.sales_orders(actor, per_page=PER_PAGE),
+            "sales_orders": await queries.sales_orders(actor, per_page=PER_PAGE)
+            if principal.holds(ORDER_READ)
+            else None,
             "so_listing": Listing(path=SO_LIST),
             "so_statuses": SO_STATUSES,
         },
     )
 
 
-@get(PO_LIST, name="purchase-orders", include_in_schema=False)
+@get(PO_LIST, name="purchase-orders", include_in_schema=False, opt=requires(PO_READ))
 async def purchase_orders(
     view: NamedDependency[View],
     actor: NamedDependency[Actor],
@@ -68,7 +77,7 @@ async def purchase_orders(
     )
 
 
-@get(SO_LIST, name="sales-orders", include_in_schema=False)
+@get(SO_LIST, name="sales-orders", include_in_schema=False, opt=requires(ORDER_READ))
 async def sales_orders(
     view: NamedDependency[View],
     actor: NamedDependency[Actor],
@@ -93,7 +102,9 @@ async def sales_orders(
     )
 
 
-@get(PO_LIST + "/{number:str}", name="purchase-order", include_in_schema=False)
+@get(
+    PO_LIST + "/{number:str}", name="purchase-order", include_in_schema=False, opt=requires(PO_READ)
+)
 async def purchase_order(
     view: NamedDependency[View], actor: NamedDependency[Actor], number: FromPath[str]
 ) -> Response[str]:
@@ -105,7 +116,9 @@ async def purchase_order(
     )
 
 
-@get(SO_LIST + "/{number:str}", name="sales-order", include_in_schema=False)
+@get(
+    SO_LIST + "/{number:str}", name="sales-order", include_in_schema=False, opt=requires(ORDER_READ)
+)
 async def sales_order(
     view: NamedDependency[View], actor: NamedDependency[Actor], number: FromPath[str]
 ) -> Response[str]:

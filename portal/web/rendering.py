@@ -20,14 +20,21 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from litestar.plugins.htmx import HTMXDetails
+from litestar.utils.scope.state import ScopeState
 
 import portal
+from portal.auth.guards import current
 from portal.web.i18n import LANG_COOKIE, LANG_PARAM, I18n
 
 TEMPLATES = Path(portal.__file__).parent.parent / "templates"
 FULL_LAYOUT = "base.html"
 FRAGMENT_LAYOUT = "_fragment.html"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+CSRF_COOKIE = "__Host-csrftoken"
+CSRF_HEADER = "x-csrftoken"
+CSRF_FIELD = "_csrf_token"
+"""Every form posts the CSRF token in this field; htmx sends it in the header, from the
+`hx-headers` of the page's body."""
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 """Each language named in itself, so a reader finds theirs whatever the page is in."""
 
@@ -121,6 +128,10 @@ class View:
                 "languages": [] if fragment else self.languages(),
                 "request": self.request,
                 "i18n": self.i18n,
+                "csrf_field": CSRF_FIELD,
+                "csrf_header": CSRF_HEADER,
+                "csrf_token": ScopeState.from_scope(self.request.scope).csrf_token or "",
+                "principal": current(self.request),
             }
         )
 

@@ -1,5 +1,6 @@
-"""The orders the page tests look at, made through the real service commands, and a client
-for the real application over the same database.
+"""The orders the page tests look at, made through the real service commands, the people who
+look at them, and a client for the real application over the same database, signed in as one
+of those people through the real sign-in form.
 
 Imported by the tests of this folder as `http_story` (pytest puts the folder on the path).
 """
@@ -11,11 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 
+from auth_support import DEFAULT_PASSWORD, TEST_SECRET_KEY, sign_in
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from portal.app import create_app
+from portal.auth.passwords import hash_password
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.domain.actors import Actor, ActorKind, Side, Via
@@ -46,15 +50,66 @@ ORGANISATIONS = [
     ("CUST", "Contoso Retail", "customer"),
 ]
 
+SALES = "chen.jing@home.example"
+"""The internal viewer of most page tests: sales staff read both purchase and sales orders."""
+BUYER_USER = "wang.fang@home.example"
+ADMIN_USER = "ada@home.example"
+ACME_USER = "li.lei@acme.example"
+BOLT_USER = "zhou.min@bolt.example"
+CUST_USER = "carl@contoso.example"
+PEOPLE = [
+    # e-mail, organisation, role, name
+    (SALES, "HOME", "sales", "Chen Jing"),
+    (BUYER_USER, "HOME", "buyer", "Wang Fang"),
+    (ADMIN_USER, "HOME", "admin", "Ada Admin"),
+    (ACME_USER, "ACME", "supplier", "Li Lei"),
+    (BOLT_USER, "BOLT", "supplier", "Zhou Min"),
+    (CUST_USER, "CUST", "customer", "Carl"),
+]
+"""They state no language or time zone of their own (empty), so pages follow the browser's
+Accept-Language and the portal's settings, unless a test gives them one."""
+BASE_URL = "https://testserver.local"
+"""In-process requests go to https, so the `__Host-` (Secure) cookies flow as in a browser."""
+
 
 def uow(db: Database) -> UnitOfWork:
     return UnitOfWork(db, clock=lambda: AT)
 
 
+@cache
+def password_hash() -> str:
+    """One Argon2 hash of the shared test password per process: hashing is slow on purpose."""
+    return hash_password(DEFAULT_PASSWORD)
+
+
 async def add_organisations() -> None:
+    """The organisations and their people."""
     await t.Organisation.insert(
         *[t.Organisation(code=code, name=name, kind=kind) for code, name, kind in ORGANISATIONS]
     ).run()
+    await t.AppUser.insert(
+        *[
+            t.AppUser(
+                email=email,
+                display_name=name,
+                org=org,
+                role=role,
+                locale="",
+                time_zone="",
+                password_hash=password_hash(),
+            )
+            for email, org, role, name in PEOPLE
+        ]
+    ).run()
+
+
+async def prefer(email: str, *, locale: str = "", time_zone: str = "") -> None:
+    """Give a person their own language and time zone."""
+    await (
+        t.AppUser.update({t.AppUser.locale: locale, t.AppUser.time_zone: time_zone})
+        .where(t.AppUser.email == email)
+        .run()
+    )
 
 
 async def issue(db: Database, number: str, supplier: str, need: date, quantity: int = 100) -> int:
@@ -113,17 +168,40 @@ async def tell_the_story(db: Database) -> None:
     )
 
 
+def settings(
+    database_url: str, *, time_zone: str = "Asia/Shanghai", default_locale: str = "zh_CN"
+) -> Settings:
+    return Settings(
+        database_url=database_url,
+        base_url=BASE_URL,
+        secret_key=TEST_SECRET_KEY,
+        time_zone=time_zone,
+        default_locale=default_locale,
+    )
+
+
 @asynccontextmanager
 async def portal(
-    database_url: str, *, time_zone: str = "Asia/Shanghai", default_locale: str = "zh_CN"
+    database_url: str,
+    *,
+    as_user: str | None = SALES,
+    time_zone: str = "Asia/Shanghai",
+    default_locale: str = "zh_CN",
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The application, started (so it opens its own database) only after the data is in:
-    tables are bound to the engine of the newest `Database`."""
-    app = create_app(
-        Settings(database_url=database_url, time_zone=time_zone, default_locale=default_locale)
-    )
-    async with AsyncTestClient(app) as client:
+    tables are bound to the engine of the newest `Database`. The client is signed in as
+    `as_user` (one of `PEOPLE`) through the sign-in form, or anonymous with None."""
+    app = create_app(settings(database_url, time_zone=time_zone, default_locale=default_locale))
+    async with AsyncTestClient(app, base_url=BASE_URL) as client:
+        if as_user is not None:
+            await sign_in_as(client, as_user)
         yield client
+
+
+async def sign_in_as(client: AsyncTestClient[Litestar], email: str) -> None:
+    reached = await sign_in(client, email, DEFAULT_PASSWORD)
+    assert reached.status_code == 200, reached.text
+    assert reached.url.path == "/", f"{email} did not get signed in: {reached.url}"
 
 
 def row_of(html: str, text: str) -> str:

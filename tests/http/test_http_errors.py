@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from http import HTTPStatus
 
 import pytest
+from auth_support import TEST_SECRET_KEY
 from litestar import Litestar, get
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
+from portal.auth.guards import public
 from portal.core import PortalCore
 from portal.domain.errors import Conflict, DomainError, NotFound
 from portal.settings import Settings
@@ -21,14 +23,15 @@ ERRORS: dict[str, DomainError] = {
 }
 
 
-@get(["/api/v1/boom/{name:str}", "/boom/{name:str}"], sync_to_thread=False)
+@get(["/api/v1/boom/{name:str}", "/boom/{name:str}"], sync_to_thread=False, opt=public())
 def boom(name: FromPath[str]) -> None:
     raise ERRORS[name]
 
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    app = Litestar(plugins=[PortalCore(Settings(database_url=database_url))], route_handlers=[boom])
+    settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY)
+    app = Litestar(plugins=[PortalCore(settings)], route_handlers=[boom])
     async with AsyncTestClient(app) as client:
         yield client
 

@@ -10,14 +10,14 @@ from portal.db.database import Database
 
 
 async def test_health_answers_ok(db: Database, database_url: str) -> None:
-    async with portal(database_url) as client:
+    async with portal(database_url, as_user=None) as client:
         response = await client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
 
 async def test_ready_on_a_migrated_database(db: Database, database_url: str) -> None:
-    async with portal(database_url) as client:
+    async with portal(database_url, as_user=None) as client:
         response = await client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {
@@ -29,7 +29,7 @@ async def test_ready_on_a_migrated_database(db: Database, database_url: str) -> 
 async def test_not_ready_while_migrations_are_pending(tmp_path: Path) -> None:
     empty = tmp_path / "never-migrated.sqlite3"
     empty.touch()
-    async with portal(f"sqlite:///{empty}") as client:
+    async with portal(f"sqlite:///{empty}", as_user=None) as client:
         response = await client.get("/ready")
     assert response.status_code == 503
     body = response.json()

@@ -1,5 +1,5 @@
-"""The reader's language: `?lang=`, then the `lang` cookie, then Accept-Language, then the
-portal's default (zh_CN)."""
+"""The reader's language: `?lang=`, then the `lang` cookie, then the signed-in person's own
+preference, then Accept-Language, then the portal's default (zh_CN)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from http_story import portal
+from http_story import ACME_USER, add_organisations, portal, prefer, tell_the_story
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -40,9 +40,24 @@ async def test_without_a_preference_the_default_locale(client: AsyncTestClient[L
 
 
 async def test_default_locale_is_a_setting(db: Database, database_url: str) -> None:
+    await add_organisations()
     async with portal(database_url, default_locale="en") as client:
         page = (await client.get("/")).text
     assert '<html lang="en">' in page
+
+
+async def test_a_persons_own_language_and_time_zone_win_over_the_browser(
+    db: Database, database_url: str
+) -> None:
+    await tell_the_story(db)
+    await prefer(ACME_USER, locale="zh_CN", time_zone="Europe/Berlin")
+    async with portal(database_url, as_user=ACME_USER, time_zone="UTC") as client:
+        page = (await client.get("/purchase-orders/PO-1", headers={"Accept-Language": "en"})).text
+        chosen = (await client.get("/purchase-orders/PO-1?lang=en")).text
+    assert '<html lang="zh-CN">' in page
+    assert "2026年3月2日 10:30" in page  # 09:30 UTC in Berlin
+    assert "Europe/Berlin" in page
+    assert '<html lang="en">' in chosen  # the page's own switch still wins
 
 
 async def test_lang_parameter_wins_and_is_remembered(client: AsyncTestClient[Litestar]) -> None:

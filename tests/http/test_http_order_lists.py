@@ -5,7 +5,17 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from http_story import add_organisations, issue, numbers_in_order, portal, row_of
+from http_story import (
+    ACME_USER,
+    BOLT_USER,
+    CUST_USER,
+    add_organisations,
+    issue,
+    numbers_in_order,
+    portal,
+    row_of,
+    tell_the_story,
+)
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -111,3 +121,35 @@ async def test_pages_of_twenty(db: Database, database_url: str) -> None:
     assert 'rel="next"' not in second
 
     assert beyond.status_code == 400
+
+
+async def test_suppliers_and_customers_see_only_their_own_orders(
+    db: Database, database_url: str
+) -> None:
+    await tell_the_story(db)
+    async with portal(database_url, as_user=ACME_USER) as acme:
+        acme_home = (await acme.get("/", headers=EN)).text
+        acme_list = (await acme.get("/purchase-orders?sort=number", headers=EN)).text
+        acme_issued = (await acme.get("/purchase-orders?status=issued", headers=EN)).text
+        acme_sales = await acme.get("/sales-orders", headers=EN)
+    async with portal(database_url, as_user=BOLT_USER) as bolt:
+        bolt_list = (await bolt.get("/purchase-orders", headers=EN)).text
+    async with portal(database_url, as_user=CUST_USER) as customer:
+        customer_home = (await customer.get("/", headers=EN)).text
+        customer_list = (await customer.get("/sales-orders", headers=EN)).text
+        customer_pos = await customer.get("/purchase-orders", headers=EN)
+
+    assert numbers_in_order(acme_home, "PO") == ["PO-1"]
+    assert numbers_in_order(acme_home, "SO") == []
+    assert numbers_in_order(acme_list, "PO") == ["PO-1"]
+    assert "1 order" in acme_list
+    assert numbers_in_order(acme_issued, "PO") == []  # PO-2 is issued, but not Acme's
+    assert "Bolt &amp; Nut Works" not in acme_list
+    assert acme_sales.status_code == 403  # a supplier holds no order:read
+    assert numbers_in_order(bolt_list, "PO") == ["PO-2"]
+    assert "Acme Fasteners" not in bolt_list
+
+    assert numbers_in_order(customer_home, "PO") == []
+    assert numbers_in_order(customer_list, "SO") == ["SO-1"]
+    assert "PO-1" not in customer_list
+    assert customer_pos.status_code == 403

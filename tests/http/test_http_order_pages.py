@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from http_story import portal, row_of, tell_the_story
+from http_story import ACME_USER, BOLT_USER, CUST_USER, portal, prefer, row_of, tell_the_story
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -94,6 +94,52 @@ async def test_times_are_shown_in_the_configured_time_zone(db: Database, databas
     assert "Mar 2, 2026, 9:30\u202fAM" not in shanghai
     assert "Mar 2, 2026, 9:30\u202fAM" in utc
     assert "Times are in Asia/Shanghai." in shanghai
+
+
+async def test_each_reader_sees_times_in_their_own_time_zone(
+    db: Database, database_url: str
+) -> None:
+    await tell_the_story(db)
+    await prefer(ACME_USER, time_zone="America/New_York")
+    async with portal(database_url, as_user=ACME_USER, time_zone="Asia/Shanghai") as client:
+        page = (await client.get("/purchase-orders/PO-1", headers=EN)).text
+    assert "Mar 2, 2026, 4:30\u202fAM" in page
+    assert "Times are in America/New_York." in page
+
+
+async def test_a_supplier_reads_its_own_order_and_not_the_others(
+    db: Database, database_url: str
+) -> None:
+    await tell_the_story(db)
+    async with portal(database_url, as_user=ACME_USER) as acme:
+        own = await acme.get("/purchase-orders/PO-1", headers=EN)
+        other = await acme.get("/purchase-orders/PO-2", headers=EN)
+        missing = await acme.get("/purchase-orders/PO-404", headers=EN)
+    async with portal(database_url, as_user=BOLT_USER) as bolt:
+        not_bolts = await bolt.get("/purchase-orders/PO-1", headers=EN)
+
+    assert own.status_code == 200
+    assert "<h1>Purchase order PO-1</h1>" in own.text
+    assert "Promised date changed" in own.text
+    # Another supplier's order does not exist for them: the same 404 as an unknown number.
+    assert other.status_code == missing.status_code == not_bolts.status_code == 404
+    assert "Bolt &amp; Nut Works" not in other.text
+    assert "Acme Fasteners" not in not_bolts.text
+
+
+async def test_a_customer_reads_its_sales_order_without_the_purchase_order_behind_it(
+    db: Database, database_url: str
+) -> None:
+    await tell_the_story(db)
+    async with portal(database_url, as_user=CUST_USER) as customer:
+        page = await customer.get("/sales-orders/SO-1", headers=EN)
+        po = await customer.get("/purchase-orders/PO-1", headers=EN)
+    assert page.status_code == 200
+    line = row_of(page.text, "BOLT-M8")
+    assert "Jan 22, 2027" in line  # the expected date, as the internal viewer sees it
+    assert "PO-1" not in page.text
+    assert "Acme Fasteners" not in page.text
+    assert po.status_code == 403  # a customer holds no po:read
 
 
 async def test_an_unknown_order_is_a_404_page(client: AsyncTestClient[Litestar]) -> None:

@@ -12,7 +12,7 @@ VENDOR = Path(__file__).parents[2] / "static" / "vendor"
 
 
 async def test_vendored_htmx_and_sse_and_css_are_served(db: Database, database_url: str) -> None:
-    async with portal(database_url) as client:
+    async with portal(database_url, as_user=None) as client:
         htmx = await client.get("/static/vendor/htmx.min.js")
         sse = await client.get("/static/vendor/htmx-ext-sse.min.js")
         css = await client.get("/static/css/portal.css")

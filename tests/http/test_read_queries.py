@@ -5,13 +5,12 @@ not theirs does not exist for them."""
 from __future__ import annotations
 
 import pytest
-from http_story import tell_the_story
+from http_story import BUYER, tell_the_story
 
 from portal.db import queries
 from portal.db.database import Database
 from portal.domain.actors import Actor, ActorKind, Side, Via
 from portal.domain.errors import NotFound
-from portal.web.deps import viewer
 
 ACME = Actor(ActorKind.USER, "u-acme", "ACME", Side.SUPPLIER, "Li Lei", Via.WEB)
 BOLT = Actor(ActorKind.USER, "u-bolt", "BOLT", Side.SUPPLIER, "Zhang Wei", Via.WEB)
@@ -27,7 +26,7 @@ async def numbers(actor: Actor) -> tuple[list[str], list[str]]:
 
 async def test_each_actor_reads_only_its_own_orders(db: Database) -> None:
     await tell_the_story(db)
-    assert await numbers(viewer()) == (["PO-2", "PO-1"], ["SO-1"])
+    assert await numbers(BUYER) == (["PO-2", "PO-1"], ["SO-1"])
     assert await numbers(ACME) == (["PO-1"], [])
     assert await numbers(BOLT) == (["PO-2"], [])
     assert await numbers(CONTOSO) == ([], ["SO-1"])
@@ -50,7 +49,7 @@ async def test_only_internal_staff_learn_which_purchase_order_a_sales_line_follo
     db: Database,
 ) -> None:
     await tell_the_story(db)
-    (internal,) = (await queries.sales_order(viewer(), "SO-1")).lines
+    (internal,) = (await queries.sales_order(BUYER, "SO-1")).lines
     (customer,) = (await queries.sales_order(CONTOSO, "SO-1")).lines
     assert (internal.po_number, internal.po_line_no) == ("PO-1", 1)
     assert (customer.po_number, customer.po_line_no) == (None, None)
