@@ -91,7 +91,9 @@ class PortalCore(InitPluginProtocol):
                 *invitations.ROUTES,
                 *reset.ROUTES,
                 *external.ROUTES,
-                create_static_files_router(path="/static", directories=[STATIC], opt=public()),
+                create_static_files_router(
+                    path="/static", directories=[STATIC], opt=public(shared=True)
+                ),
             ]
         )
         # The API's description is public (suppliers' developers read it before they have a

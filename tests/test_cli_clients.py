@@ -12,7 +12,7 @@ from pathlib import Path
 
 from portal.db import tables as t
 from portal.db.database import Database
-from portal.services.clients import secret_digest
+from portal.domain.credentials import digest as secret_digest
 
 FAILED = 1
 USAGE = 2

@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
-from auth_support import secure_cookie_client, sign_in
+from auth_support import free_port, secure_cookie_client, sign_in
 
 from portal.demo.catalog import DEMO_PASSWORD
 
@@ -32,12 +31,6 @@ def _project_files() -> list[str]:
         check=True,
     )
     return [name for name in listed.stdout.splitlines() if (ROOT / name).is_file()]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -78,7 +71,7 @@ def test_readme_first_command_steps_work_in_a_fresh_copy(tmp_path: Path) -> None
     assert demo.returncode == 0, demo.stderr
     assert "@" in demo.stdout, "the demo sign-ins (e-mail addresses) are printed"
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [portal, "serve", "--port", str(port)],
         cwd=copy,

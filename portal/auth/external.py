@@ -27,9 +27,9 @@ from typing import Annotated, Any, cast
 from urllib.parse import quote, urlencode
 
 import httpx
-from authlib.common.security import is_secure_transport  # type: ignore[import-untyped]
-from authlib.integrations.base_client import OAuthError  # type: ignore[import-untyped]
-from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]
+from authlib.common.security import is_secure_transport
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import (
     AsyncOAuth2Client,
 )
 from joserfc import jwt
@@ -47,13 +47,13 @@ from portal.auth.invitations import (
     INVITATION_PATH,
     INVITE,
     LinkProblem,
-    digest,
     open_link,
     problem_page,
     use_link,
 )
 from portal.db import tables as t
 from portal.db.database import Database
+from portal.domain.credentials import digest, new_secret
 from portal.services.unit_of_work import UnitOfWork, utc_now
 from portal.settings import Settings
 from portal.web.rendering import View
@@ -174,8 +174,8 @@ async def _start(
     next_url: str,
     invitation: str = "",
 ) -> Response[Any]:
-    state = secrets.token_urlsafe(32)
-    nonce = secrets.token_urlsafe(32)
+    state = new_secret()
+    nonce = new_secret()
     verifier = secrets.token_urlsafe(64)
     try:
         async with _client(settings, provider) as client:

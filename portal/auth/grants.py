@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749 import (
     ClientMixin,
     InvalidRequestError,
 )
 from authlib.oauth2.rfc6749 import grants as authlib_grants
-from authlib.oauth2.rfc7636.challenge import (  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636.challenge import (
     CodeChallenge,
     compare_s256_code_challenge,
 )
@@ -30,6 +30,7 @@ from authlib.oauth2.rfc7636.challenge import (  # type: ignore[import-untyped]
 from portal.auth import scopes as s
 from portal.auth import tokens
 from portal.db import auth_store
+from portal.domain.credentials import digest
 
 if TYPE_CHECKING:
     from portal.auth.server import PortalServer
@@ -114,7 +115,7 @@ class Client(ClientMixin):  # type: ignore[misc]
     def check_client_secret(self, client_secret: str) -> bool:
         if self.secret_hash is None:
             return False
-        return secrets.compare_digest(tokens.sha256_hex(client_secret), self.secret_hash)
+        return secrets.compare_digest(digest(client_secret), self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == self.auth_method
@@ -240,7 +241,7 @@ class AuthorizationCodeGrant(authlib_grants.AuthorizationCodeGrant):  # type: ig
         scope = s.render(s.allowed(user["role"], s.parse(request.scope)))
         self.server.call(
             auth_store.save_code,
-            code_hash=tokens.sha256_hex(code),
+            code_hash=digest(code),
             client_id=request.client.client_id,
             user_id=user["id"],
             redirect_uri=request.payload.redirect_uri,
@@ -254,9 +255,7 @@ class AuthorizationCodeGrant(authlib_grants.AuthorizationCodeGrant):  # type: ig
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
         now = datetime.now(UTC)
-        row, reused = self.server.call(
-            auth_store.claim_code, tokens.sha256_hex(code), client.client_id, now
-        )
+        row, reused = self.server.call(auth_store.claim_code, digest(code), client.client_id, now)
         if row is None:
             return None
         if reused:
@@ -311,7 +310,7 @@ class RefreshTokenGrant(authlib_grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_refresh_token(self, refresh_token: str) -> Credential | None:
         now = datetime.now(UTC)
-        row = self.server.call(auth_store.token_by_refresh, tokens.sha256_hex(refresh_token))
+        row = self.server.call(auth_store.token_by_refresh, digest(refresh_token))
         if row is None or row["client_id"] != self.request.client.client_id:
             return None
         if row["family_revoked_at"] is not None or row["revoked_at"] is not None:

@@ -20,6 +20,7 @@ from portal.auth.principal import Principal
 
 SCOPE_KEY = "scope"
 PUBLIC_KEY = "public"
+SHARED_KEY = "shared"
 API_PREFIX = "/api/"
 SIGN_IN_PATH = "/sign-in"
 
@@ -30,9 +31,11 @@ def requires(*any_of: str) -> dict[str, Any]:
     return {SCOPE_KEY: any_of}
 
 
-def public() -> dict[str, Any]:
-    """Route options for a handler anyone may call (sign-in, health, static files...)."""
-    return {PUBLIC_KEY: True}
+def public(*, shared: bool = False) -> dict[str, Any]:
+    """Route options for a handler anyone may call (sign-in, health...). `shared`: it answers
+    the same to everyone (static files), so the caller is not even looked up — that would cost
+    a page's every asset the session's queries."""
+    return {PUBLIC_KEY: True, SHARED_KEY: shared}
 
 
 class SignInRequired(NotAuthorizedException):
@@ -100,6 +103,8 @@ async def authorise(
     if not opt.get(PUBLIC_KEY) and not needs:
         # A route without a declaration is a programming error; refuse rather than leak.
         raise PermissionDeniedException(detail="This route declares no scope.")
+    if opt.get(SHARED_KEY):
+        return
     principal = await resolve(connection)
     connection.scope["auth"] = principal
     if not needs:

@@ -8,8 +8,7 @@ the link, only its SHA-256 in `one_time_link`, single use, expiring.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,6 +27,7 @@ from portal.auth.passwords import check_password_rules, hash_password_async
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.domain.actors import Actor, ActorKind
+from portal.domain.credentials import digest, new_secret
 from portal.domain.errors import DomainError
 from portal.notify import mail
 from portal.services.accounts import require_admin
@@ -65,15 +65,11 @@ class OpenLink:
     user: dict[str, Any]
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def issue_link(
     purpose: str, user_id: int, created_by: str, now: datetime, lifetime: timedelta
 ) -> tuple[str, datetime]:
     """A new link (inside the caller's transaction): (its token, when it expires)."""
-    token = secrets.token_urlsafe(32)
+    token = new_secret()
     expires_at = now + lifetime
     await t.OneTimeLink.insert(
         t.OneTimeLink(
@@ -300,6 +296,49 @@ async def invitation_page(token: str, view: NamedDependency[View]) -> Response[s
     return await _form(view, token, opened.user)
 
 
+async def set_password_from_link(
+    request: Request[Any, Any, Any],
+    settings: Settings,
+    db: Database,
+    view: View,
+    token: str,
+    purpose: str,
+    data: NewPasswordForm,
+    *,
+    template: str,
+    form: Callable[[dict[str, Any], str], Awaitable[Response[str]]],
+    recorded_as: tuple[str, str],
+    detail: dict[str, str],
+) -> Response[Any]:
+    """The answer to an invitation or reset form: the link and the new password checked, the
+    password set and the link spent in one transaction (a reset also ends every session), the
+    change audited (`recorded_as`: the audit kind and path), and the user signed in. `form`
+    shows the form again with an error."""
+    opened = await open_link(token, purpose, utc_now())
+    if isinstance(opened, LinkProblem):
+        return problem_page(view, template, opened)
+    error = password_error(data, opened.user["email"])
+    if error:
+        return await form(opened.user, error)
+    user = await redeem_with_password(
+        db, token, purpose, data.password, end_sessions=purpose == RESET
+    )
+    if isinstance(user, LinkProblem):
+        return problem_page(view, template, user)
+    kind, path = recorded_as
+    await audit.record(
+        kind,
+        "ok",
+        user_id=user["id"],
+        email=user["email"],
+        org=user["org"],
+        ip=client_address(request),
+        path=path,
+        detail=detail,
+    )
+    return await sessions.signed_in(request, settings, user, "password", "/")
+
+
 @post(f"{INVITATION_PATH}/{{token:str}}", include_in_schema=False, opt=public())
 async def accept_invitation(
     request: Request[Any, Any, Any],
@@ -309,26 +348,22 @@ async def accept_invitation(
     settings: NamedDependency[Settings],
     db: NamedDependency[Database],
 ) -> Response[Any]:
-    opened = await open_link(token, INVITE, utc_now())
-    if isinstance(opened, LinkProblem):
-        return problem_page(view, "auth/invitation.html", opened)
-    error = password_error(data, opened.user["email"])
-    if error:
-        return await _form(view, token, opened.user, error)
-    user = await redeem_with_password(db, token, INVITE, data.password, end_sessions=False)
-    if isinstance(user, LinkProblem):
-        return problem_page(view, "auth/invitation.html", user)
-    await audit.record(
-        "invitation_accepted",
-        "ok",
-        user_id=user["id"],
-        email=user["email"],
-        org=user["org"],
-        ip=client_address(request),
-        path=INVITATION_PATH,
+    async def form(user: dict[str, Any], error: str) -> Response[str]:
+        return await _form(view, token, user, error)
+
+    return await set_password_from_link(
+        request,
+        settings,
+        db,
+        view,
+        token,
+        INVITE,
+        data,
+        template="auth/invitation.html",
+        form=form,
+        recorded_as=("invitation_accepted", INVITATION_PATH),
         detail={"with": "password"},
     )
-    return await sessions.signed_in(request, settings, user, "password", "/")
 
 
 ROUTES = [invitation_page, accept_invitation]

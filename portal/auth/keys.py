@@ -59,18 +59,22 @@ async def rotate_signing_key(db: Database) -> str:
 
 
 _public_keys: dict[str, ECKey] = {}
-"""Public keys by kid: a key never changes once made, so it is read from the table once."""
+"""Public keys by kid, once found published: a key never changes once made."""
 
 
 async def verification_key(kid: str, grace: timedelta) -> ECKey | None:
-    """The public key with this kid, if it is current or retired within `grace`."""
+    """The public key with this kid, if it is current or retired within `grace`.
+
+    A key met before is not read again: it only ever goes from current to retired, and a
+    token it signed expires (its `exp`, checked by the caller) before the key's `grace`
+    ends, so the table has nothing to add — and every page and API call checks a token."""
+    key = _public_keys.get(kid)
+    if key is not None:
+        return key
     row = await auth_store.published_key(kid, published_since(datetime.now(UTC), grace))
     if row is None:
         return None
-    key = _public_keys.get(kid)
-    if key is None:
-        key = ECKey.import_key(row["public_jwk"])
-        _public_keys[kid] = key
+    key = _public_keys[kid] = ECKey.import_key(row["public_jwk"])
     return key
 
 

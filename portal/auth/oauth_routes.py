@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from authlib.oauth2.rfc6749.util import (  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.util import (
     extract_basic_authorization,
 )
 from litestar import Request, Response, get, post, route

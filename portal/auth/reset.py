@@ -20,7 +20,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from piccolo.query.functions.string import Lower
 
-from portal.auth import audit, sessions
+from portal.auth import audit
 from portal.auth.guards import client_address, public
 from portal.auth.invitations import (
     RESET,
@@ -28,9 +28,8 @@ from portal.auth.invitations import (
     NewPasswordForm,
     issue_link,
     open_link,
-    password_error,
     problem_page,
-    redeem_with_password,
+    set_password_from_link,
 )
 from portal.db import tables as t
 from portal.db.database import Database
@@ -135,30 +134,26 @@ async def choose_password(
     settings: NamedDependency[Settings],
     db: NamedDependency[Database],
 ) -> Response[Any]:
-    opened = await open_link(token, RESET, utc_now())
-    if isinstance(opened, LinkProblem):
-        return problem_page(view, "auth/reset.html", opened)
-    error = password_error(data, opened.user["email"])
-    if error:
+    async def form(user: dict[str, Any], error: str) -> Response[str]:
         return view.page(
             "auth/reset.html",
             {"token": token, "problem": None, "error": error},
             status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
         )
-    user = await redeem_with_password(db, token, RESET, data.password, end_sessions=True)
-    if isinstance(user, LinkProblem):
-        return problem_page(view, "auth/reset.html", user)
-    await audit.record(
-        "password_reset",
-        "ok",
-        user_id=user["id"],
-        email=user["email"],
-        org=user["org"],
-        ip=client_address(request),
-        path=RESET_PATH,
+
+    return await set_password_from_link(
+        request,
+        settings,
+        db,
+        view,
+        token,
+        RESET,
+        data,
+        template="auth/reset.html",
+        form=form,
+        recorded_as=("password_reset", RESET_PATH),
         detail={"sessions": "ended"},
     )
-    return await sessions.signed_in(request, settings, user, "password", "/")
 
 
 ROUTES = [request_page, request_link, reset_page, choose_password]

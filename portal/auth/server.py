@@ -23,15 +23,15 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 import msgspec
-from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     InvalidScopeError,
     OAuth2Error,
     OAuth2Payload,
     OAuth2Request,
 )
-from authlib.oauth2.rfc7009 import RevocationEndpoint  # type: ignore[import-untyped]
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers
@@ -50,6 +50,7 @@ from portal.auth.grants import (
 from portal.auth.guards import client_address
 from portal.db import auth_store
 from portal.db.database import Database
+from portal.domain.credentials import digest, new_secret
 from portal.settings import Settings
 
 T = TypeVar("T")
@@ -134,7 +135,7 @@ def find_credential(server: PortalServer, token: str) -> Credential | None:
         row = server.call(auth_store.token_by_jti, claims["jti"])
         kind = "access_token"
     else:
-        row = server.call(auth_store.token_by_refresh, tokens.sha256_hex(token))
+        row = server.call(auth_store.token_by_refresh, digest(token))
         kind = "refresh_token"
     if row is None:
         return None
@@ -272,7 +273,7 @@ class PortalServer(AuthorizationServer):  # type: ignore[misc]
             "scope": scope or "",
         }
         if include_refresh_token:
-            token["refresh_token"] = tokens.new_secret()
+            token["refresh_token"] = new_secret()
         return token
 
     def save_token(self, token: dict[str, Any], request: PortalRequest) -> None:
@@ -301,7 +302,7 @@ class PortalServer(AuthorizationServer):  # type: ignore[misc]
             auth_store.save_token,
             family=family,
             access_jti=claims["jti"],
-            refresh_hash=tokens.sha256_hex(refresh) if refresh else None,
+            refresh_hash=digest(refresh) if refresh else None,
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             access_expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             refresh_expires_at=(

@@ -12,8 +12,6 @@ is disabled.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import secrets
 import weakref
 from datetime import UTC, datetime, timedelta
@@ -21,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import msgspec
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, Headers
@@ -35,6 +34,7 @@ from portal.auth.server import Snapshot, in_thread, server_of
 from portal.db import auth_store
 from portal.db import tables as t
 from portal.domain.actors import Via
+from portal.domain.credentials import digest, new_secret
 from portal.settings import Settings
 
 SESSION_COOKIE = "__Host-portal_session"
@@ -76,13 +76,12 @@ def _cookie(key: str, value: str, max_age: int) -> Cookie:
 
 def _sid_hash(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     sid = connection.cookies.get(SESSION_COOKIE)
-    return tokens.sha256_hex(sid) if sid else None
+    return digest(sid) if sid else None
 
 
 def _pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return verifier, create_s256_code_challenge(verifier)
 
 
 async def signed_in(
@@ -99,8 +98,8 @@ async def signed_in(
     old = _sid_hash(request)
     if old:
         await _end(old, now, reason="signed_in_again")
-    sid = tokens.new_secret()
-    sid_hash = tokens.sha256_hex(sid)
+    sid = new_secret()
+    sid_hash = digest(sid)
     await auth_store.create_session(
         sid_hash=sid_hash,
         user_id=user_row["id"],
@@ -111,10 +110,10 @@ async def signed_in(
         last_seen_at=now,
         expires_at=now + timedelta(hours=settings.session_hours),
     )
-    state, nonce = tokens.new_secret(), tokens.new_secret()
+    state, nonce = new_secret(), new_secret()
     verifier, challenge = _pkce()
     await auth_store.create_flow(
-        state_hash=tokens.sha256_hex(state),
+        state_hash=digest(state),
         provider="",
         code_verifier=verifier,
         nonce=nonce,
@@ -210,7 +209,7 @@ async def complete_flow(
     if not state or not secrets.compare_digest(cookie_state, state):
         raise FlowFailed("This sign-in was started in another browser or has expired.")
     now = datetime.now(UTC)
-    flow = await auth_store.claim_flow(tokens.sha256_hex(state), "", now)
+    flow = await auth_store.claim_flow(digest(state), "", now)
     sid_hash = _sid_hash(request)
     if flow is None or flow["expires_at"] <= now or not sid_hash or flow["sid_hash"] != sid_hash:
         raise FlowFailed("This sign-in was started in another browser or has expired.")
@@ -320,7 +319,7 @@ async def _refreshed_elsewhere(settings: Settings, sid_hash: str) -> dict[str, A
     for _ in range(REFRESH_WAIT_STEPS):
         await asyncio.sleep(0.1)
         session = await auth_store.session_row(sid_hash)
-        if session is None or session["ended_at"] is not None or not session["access_token"]:
+        if session is None or not session["access_token"]:
             return None
         try:
             return await tokens.verify_access_token(settings, session["access_token"])

@@ -12,7 +12,6 @@ family or its `jti` was revoked and whether its user or client is still active.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
 import time
@@ -48,14 +47,6 @@ class InvalidToken(Exception):
 
 class ExpiredToken(InvalidToken):
     """Good but for its age: a session holding it may refresh it."""
-
-
-def sha256_hex(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def audience(settings: Settings) -> str:

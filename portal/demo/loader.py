@@ -7,7 +7,6 @@ so the demo's timelines are real ones and `portal verify-timeline` accepts them.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import textwrap
 from collections import Counter
@@ -15,8 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from argon2 import PasswordHasher
-
+from portal.auth.passwords import hash_password_async
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.db.repositories import PurchaseOrders
@@ -123,7 +121,7 @@ async def _run(
 async def _add_organisations_and_people(db: Database, since: datetime) -> dict[str, int]:
     # Argon2 is slow on purpose (a quarter of a second here); the demo password is printed for
     # all to read, so one hash serves every demo user. It runs off the event loop.
-    password_hash = await asyncio.to_thread(PasswordHasher().hash, DEMO_PASSWORD)
+    password_hash = await hash_password_async(DEMO_PASSWORD)
     joined = since - timedelta(days=3)
     async with db.write_transaction():
         await t.Organisation.insert(

@@ -107,6 +107,14 @@ def _labels(i18n: I18n, words: dict[str, str]) -> dict[str, str]:
     return {code: i18n.gettext(text) for code, text in words.items()}
 
 
+def _refused(error: DomainError) -> str:
+    """The message shown next to a refused form. An unknown record is not a refusal: it
+    propagates as the 404 every other page gives."""
+    if isinstance(error, NotFound):
+        raise error
+    return error.message
+
+
 def _see_other(path: str) -> Response[Any]:
     return Redirect(path, status_code=303)
 
@@ -226,10 +234,8 @@ async def create_organisation(
             actor,
             accounts.CreateOrganisation(code=data.code, name=data.name, kind=data.kind),
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _organisations_page(view, actor, data, error.message)
+        return await _organisations_page(view, actor, data, _refused(error))
     return _see_other(f"{ORGANISATIONS}/{made.code}")
 
 
@@ -282,10 +288,8 @@ async def update_organisation(
         await accounts.update_organisation(
             _uow(db), actor, accounts.UpdateOrganisation(code=code, name=data.name, kind=data.kind)
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _organisation_page(view, actor, code, form, error.message)
+        return await _organisation_page(view, actor, code, form, _refused(error))
     return _see_other(f"{ORGANISATIONS}/{code}")
 
 
@@ -348,10 +352,8 @@ async def create_user(
                 time_zone=data.time_zone,
             ),
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _users_page(view, actor, "", data, error.message)
+        return await _users_page(view, actor, "", data, _refused(error))
     return _see_other(f"{USERS}/{made.id}")
 
 
@@ -419,10 +421,8 @@ async def update_user(
                 time_zone=data.time_zone,
             ),
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _user_page(view, actor, user_id, data, error.message)
+        return await _user_page(view, actor, user_id, data, _refused(error))
     return _see_other(f"{USERS}/{user_id}")
 
 
@@ -435,10 +435,8 @@ async def disable_user(
 ) -> Response[Any]:
     try:
         await accounts.disable_user(_uow(db), actor, accounts.DisableUser(user_id=user_id))
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _user_page(view, actor, user_id, error=error.message)
+        return await _user_page(view, actor, user_id, error=_refused(error))
     return _see_other(f"{USERS}/{user_id}")
 
 
@@ -451,10 +449,8 @@ async def enable_user(
 ) -> Response[Any]:
     try:
         await accounts.enable_user(_uow(db), actor, accounts.EnableUser(user_id=user_id))
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _user_page(view, actor, user_id, error=error.message)
+        return await _user_page(view, actor, user_id, error=_refused(error))
     return _see_other(f"{USERS}/{user_id}")
 
 
@@ -470,10 +466,8 @@ async def invite_user(
     go out can still be passed on by hand."""
     try:
         sent = await invitations.invite(db, settings, actor, user_id)
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _user_page(view, actor, user_id, error=error.message)
+        return await _user_page(view, actor, user_id, error=_refused(error))
     return await _user_page(view, actor, user_id, invitation=sent)
 
 
@@ -546,10 +540,8 @@ async def register_client(
                 redirect_uris=tuple(data.redirect_uris.splitlines()),
             ),
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _clients_page(view, actor, "", data, error.message)
+        return await _clients_page(view, actor, "", data, _refused(error))
     return _secret_page(view, issued, rotated=False)
 
 
@@ -592,10 +584,8 @@ async def rotate_secret(
         issued = await clients.rotate_secret(
             _uow(db), actor, clients.RotateSecret(client_id=client_id)
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _client_page(view, actor, client_id, error.message)
+        return await _client_page(view, actor, client_id, _refused(error))
     return _secret_page(view, issued, rotated=True)
 
 
@@ -608,10 +598,8 @@ async def disable_client(
 ) -> Response[Any]:
     try:
         await clients.disable_client(_uow(db), actor, clients.DisableClient(client_id=client_id))
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _client_page(view, actor, client_id, error.message)
+        return await _client_page(view, actor, client_id, _refused(error))
     return _see_other(f"{CLIENTS}/{client_id}")
 
 
@@ -702,10 +690,8 @@ async def set_identity_provider(
                 scope=data.scope,
             ),
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _provider_page(view, actor, settings, code, data, error.message)
+        return await _provider_page(view, actor, settings, code, data, _refused(error))
     return _see_other(f"{ORGANISATIONS}/{code}")
 
 
@@ -725,10 +711,8 @@ async def clear_identity_provider(
         await clients.clear_identity_provider(
             _uow(db), actor, clients.ClearIdentityProvider(org=code)
         )
-    except NotFound:
-        raise
     except DomainError as error:
-        return await _provider_page(view, actor, settings, code, None, error.message)
+        return await _provider_page(view, actor, settings, code, None, _refused(error))
     return _see_other(f"{ORGANISATIONS}/{code}")
 
 

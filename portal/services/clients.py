@@ -7,7 +7,6 @@ of the database authenticates no one. Each change is an event on the organisatio
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,19 +19,11 @@ from portal.db import tables as t
 from portal.db.repositories import for_update
 from portal.domain import accounts as rules
 from portal.domain.actors import Actor
+from portal.domain.credentials import digest, new_secret
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.events import EventKind
 from portal.services.accounts import lock_organisation, note, require_admin, revoke_client_families
 from portal.services.unit_of_work import UnitOfWork
-
-
-def secret_digest(secret: str) -> str:
-    """How a client secret is stored and compared: SHA-256, hex."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -169,7 +160,7 @@ async def register_client(uow: UnitOfWork, actor: Actor, cmd: RegisterClient) ->
                 name=name,
                 org=org["code"],
                 role=role,
-                secret_hash=secret_digest(secret),
+                secret_hash=digest(secret),
                 grant_types=" ".join(grant_types),
                 scope=scope,
                 redirect_uris="\n".join(redirect_uris),
@@ -234,7 +225,7 @@ async def rotate_secret(uow: UnitOfWork, actor: Actor, cmd: RotateSecret) -> Iss
             raise DomainError(f"Client {cmd.client_id} is disabled.")
         secret = new_secret()
         await (
-            t.OAuthClient.update({t.OAuthClient.secret_hash: secret_digest(secret)})
+            t.OAuthClient.update({t.OAuthClient.secret_hash: digest(secret)})
             .where(t.OAuthClient.client_id == cmd.client_id)
             .run()
         )

@@ -18,11 +18,12 @@ from auth_support import (
 )
 from test_mail import parts, written
 
-from portal.auth.invitations import INVITE, LinkProblem, digest, invite, open_link
+from portal.auth.invitations import INVITE, LinkProblem, invite, open_link
 from portal.auth.passwords import verify_password
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.domain.actors import Actor, ActorKind, Side, Via
+from portal.domain.credentials import digest
 from portal.domain.errors import DomainError, NotFound
 from portal.settings import Settings
 

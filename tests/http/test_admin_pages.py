@@ -21,7 +21,7 @@ from auth_support import (
 
 from portal.db import tables as t
 from portal.db.database import Database
-from portal.services.clients import secret_digest
+from portal.domain.credentials import digest as secret_digest
 
 ADA = "ada@acme.example"
 SUE = "sue@northwind.example"

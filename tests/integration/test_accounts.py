@@ -13,6 +13,7 @@ from integration_support import AT, SUPPLIER, World
 
 from portal.db import tables as t
 from portal.domain.actors import Actor, ActorKind, Side, Via
+from portal.domain.credentials import digest
 from portal.domain.errors import DomainError, NotFound
 from portal.services import accounts, clients
 
@@ -272,7 +273,7 @@ async def test_a_registered_client_gets_a_secret_once_and_the_database_only_its_
         .first()
         .run()
     )
-    assert row["secret_hash"] == clients.secret_digest(issued.secret)
+    assert row["secret_hash"] == digest(issued.secret)
     assert issued.secret not in await database_text()
     registered = (await world.events("org/SUP1"))[-1]
     assert registered["kind"] == "client.registered"
@@ -289,7 +290,7 @@ async def test_a_registered_client_gets_a_secret_once_and_the_database_only_its_
         .first()
         .run()
     )
-    assert row["secret_hash"] == clients.secret_digest(rotated.secret)
+    assert row["secret_hash"] == digest(rotated.secret)
     assert rotated.secret not in await database_text()
     assert (await world.events("org/SUP1"))[-1]["kind"] == "client.secret_rotated"
     await world.sealed()
