@@ -24,6 +24,7 @@ from portal.auth.guards import authorise, public
 from portal.auth.scopes import SCOPES
 from portal.db.database import Database
 from portal.internal import admin
+from portal.notify import live
 from portal.settings import Settings
 from portal.web import health, orders, security
 from portal.web.deps import dependencies
@@ -78,6 +79,8 @@ class PortalCore(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         env = environment()
         app_config = HTMXPlugin().on_app_init(app_config)
+        channels = live.plugin()
+        app_config = channels.on_app_init(app_config)
         app_config.template_config = TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(env)
         )
@@ -85,6 +88,7 @@ class PortalCore(InitPluginProtocol):
             [
                 *health.ROUTES,
                 *orders.ROUTES,
+                *live.ROUTES,
                 *admin.ROUTES,
                 *oauth_routes.ROUTES,
                 *signin.ROUTES,
@@ -121,7 +125,7 @@ class PortalCore(InitPluginProtocol):
         app_config.guards.append(authorise)
         app_config.before_send.append(security.before_send(self.settings))
         app_config.state["settings"] = self.settings
-        app_config.dependencies.update(dependencies(self.settings, env))
+        app_config.dependencies.update(dependencies(self.settings, env, live.announcer(channels)))
         app_config.exception_handlers.update(exception_handlers(self.settings, env))
         app_config.lifespan.append(database_lifespan(self.settings))
         return app_config

@@ -148,6 +148,10 @@ class Shipment(Table):
     expected_arrival = Date(null=True, default=None)
     lines = JSON()
     created_at = Timestamptz(default=TimestamptzNow())
+    # posted | cancelled. A cancelled shipment stays, so its number is never reused and the
+    # timeline's references to it still resolve.
+    status = Varchar(length=16, default="posted")
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 class Receipt(Table):
@@ -392,3 +396,23 @@ TABLES.extend(
         AccessLog,
     ]
 )
+
+
+class IdempotencyRecord(Table, tablename="idempotency_record"):
+    """A POST made with an `Idempotency-Key`: claimed before the command runs, then holding the
+    response that a retry with the same key and body gets back. Keys belong to one caller
+    (`owner`: the OAuth client, or the user for a browser session); the unique index on
+    (owner, key) is created by the migration."""
+
+    id: Serial
+    owner = Varchar(length=100)
+    key = Varchar(length=255)
+    fingerprint = Varchar(length=64)  # SHA-256 of method, path and body
+    status_code = Integer(null=True, default=None)  # None while the first request runs
+    response = Text(default="")
+    content_type = Varchar(length=100, default="")
+    headers = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+TABLES.append(IdempotencyRecord)

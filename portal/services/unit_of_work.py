@@ -13,7 +13,7 @@ included. Events the aggregates recorded are sealed and written inside the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,14 +51,25 @@ class Rules:
     handling_days: int = 2
 
 
+AfterCommit = Callable[["UnitOfWork"], Awaitable[None]]
+"""Told about each committed unit of work (its `committed` events and `changed` orders):
+the live updates. It runs after the transaction, so it never sees a rolled-back change."""
+
+
 class UnitOfWork:
     def __init__(
-        self, db: Database, rules: Rules | None = None, clock: Callable[[], datetime] = utc_now
+        self,
+        db: Database,
+        rules: Rules | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         self.db = db
         self.rules = rules or Rules()
         self.clock = clock
+        self.after_commit = after_commit
         self.committed: list[Event] = []
+        self.changed: list[Aggregate] = []
 
     async def __aenter__(self) -> UnitOfWork:
         self._transaction: AbstractAsyncContextManager[Any] = self.db.write_transaction()
@@ -81,6 +92,7 @@ class UnitOfWork:
         self.organisations = Organisations()
         self.counters = Counters()
         self.committed = []
+        self.changed = []
         return self
 
     async def add(self, order: PurchaseOrder | SalesOrder) -> None:
@@ -126,6 +138,9 @@ class UnitOfWork:
             await self._transaction.__aexit__(exc_type, exc, tb)
         if exc is None:
             self.committed = self._written
+            self.changed = _unique(self._touched)
+            if self.after_commit is not None and self.committed:
+                await self.after_commit(self)
 
 
 class _Abandoned(Exception):

@@ -1,5 +1,5 @@
-"""Dependency providers: what a handler may ask for by name (`settings`, `db`, `actor`, `i18n`,
-`view`)."""
+"""Dependency providers: what a handler may ask for by name (`settings`, `db`, `uow`, `actor`,
+`i18n`, `view`, and `channels` from the live updates)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from portal.auth.guards import current
 from portal.auth.principal import Principal
 from portal.db.database import Database
 from portal.domain.actors import Actor
+from portal.services.unit_of_work import AfterCommit, UnitOfWork
 from portal.settings import Settings
 from portal.web.i18n import LANG_COOKIE, LANG_PARAM, I18n, choose_locale, match_locale
 from portal.web.rendering import View
@@ -52,9 +53,16 @@ def database(state: State) -> Database:
     return cast(Database, state.db)
 
 
-def dependencies(settings: Settings, env: Environment) -> dict[str, Provide]:
+def dependencies(
+    settings: Settings, env: Environment, after_commit: AfterCommit | None = None
+) -> dict[str, Provide]:
     def provide_settings() -> Settings:
         return settings
+
+    def provide_uow(db: NamedDependency[Database]) -> UnitOfWork:
+        """A unit of work for one command, under the settings' business rules; what it commits
+        is announced to open pages."""
+        return UnitOfWork(db, settings.rules, after_commit=after_commit)
 
     def provide_i18n(request: Request[Any, Any, Any]) -> I18n:
         return i18n_for(request, settings)
@@ -65,6 +73,7 @@ def dependencies(settings: Settings, env: Environment) -> dict[str, Provide]:
     return {
         "settings": Provide(provide_settings, sync_to_thread=False),
         "db": Provide(database, sync_to_thread=False),
+        "uow": Provide(provide_uow, sync_to_thread=False),
         "principal": Provide(principal, sync_to_thread=False),
         "actor": Provide(actor, sync_to_thread=False),
         "i18n": Provide(provide_i18n, sync_to_thread=False),
