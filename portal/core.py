@@ -26,6 +26,9 @@ from portal.db.database import Database
 from portal.internal import admin
 from portal.notify import live
 from portal.settings import Settings
+from portal.supplier import api as supplier_api
+from portal.supplier import controllers as supplier_pages
+from portal.supplier import imports as promise_imports
 from portal.web import health, orders, security
 from portal.web.deps import dependencies
 from portal.web.errors import exception_handlers
@@ -88,6 +91,9 @@ class PortalCore(InitPluginProtocol):
             [
                 *health.ROUTES,
                 *orders.ROUTES,
+                *supplier_pages.ROUTES,
+                *supplier_api.ROUTES,
+                *promise_imports.ROUTES,
                 *live.ROUTES,
                 *admin.ROUTES,
                 *oauth_routes.ROUTES,

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from asgi_stream import StreamingASGITransport
 from auth_support import DEFAULT_PASSWORD, TEST_SECRET_KEY, add_client, sign_in
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -41,8 +42,10 @@ from portal.auth.passwords import hash_password
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.domain.actors import Actor, ActorKind, Side, Via
+from portal.domain.changes import ChangeKind, LineChange
 from portal.domain.orders import POLine, SalesLine
 from portal.services.acknowledgements import Acknowledge, Decision, acknowledge
+from portal.services.change_requests import OpenChangeRequest, open_change_request
 from portal.services.purchase_orders import IssuePurchaseOrder, issue_purchase_order
 from portal.services.sales_orders import (
     CreateSalesOrder,
@@ -84,7 +87,7 @@ MISSING = {str: "NO-SUCH-RECORD", int: 987654}
 """A value naming no record: what another tenant's record must look like."""
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 ANSWER_WITHIN = 20.0
-"""Seconds a call may take before the matrix gives up on it (a live stream that never ends)."""
+"""Seconds a call may take before the matrix gives up on it."""
 
 
 def owner_of(number: str) -> str:
@@ -123,6 +126,15 @@ def resources(po_ids: dict[str, int], so_ids: dict[str, int]) -> dict[str, Resou
         ),
         "sales-orders": Resource(
             [(owner, number, so_ids[number]) for number, (owner, _) in SALES_ORDERS.items()]
+        ),
+        # Each acknowledged ("-1") order has one change request, opened in `build`. Routes name
+        # change requests by number only, so the row id given is never used.
+        "change-requests": Resource(
+            [
+                (owner, f"{number}-CR1", po_ids[number])
+                for number, owner in PURCHASE_ORDERS.items()
+                if number.endswith("-1")
+            ]
         ),
     }
 
@@ -327,7 +339,10 @@ class Matrix:
     def no_response_shows_other_tenants_orders(self) -> list[str]:
         wrong = []
         for call in self.calls:
-            seen = set(ORDER_NUMBER.findall(call.body)) - {call.record}
+            # A record's number may hold its order's (a change request's does): the caller
+            # named that itself.
+            named = set(ORDER_NUMBER.findall(call.record or ""))
+            seen = set(ORDER_NUMBER.findall(call.body)) - named
             leaked = sorted(seen & call.caller.forbidden())
             if leaked:
                 wrong.append(f"{call} shows {', '.join(leaked)}")
@@ -425,7 +440,12 @@ async def build(db: Database) -> tuple[dict[str, int], dict[str, int]]:
             actor = Actor(
                 ActorKind.USER, f"u-{supplier}", supplier, Side.SUPPLIER, supplier, Via.WEB
             )
-            await acknowledge(uow, actor, Acknowledge(number, po.version, Decision.ACCEPT))
+            done = await acknowledge(uow, actor, Acknowledge(number, po.version, Decision.ACCEPT))
+            # Its change request: `{number}-CR1` (see `resources`).
+            price = LineChange(1, ChangeKind.PRICE, unit_price=Decimal("0.40"))
+            await open_change_request(
+                uow, actor, OpenChangeRequest(number, done.po.version, (price,), "other")
+            )
     for number, (customer, po_number) in SALES_ORDERS.items():
         line = SalesLine(1, "BOLT-M8", "Hex bolt", Decimal(100), "pcs", Decimal("0.80"), NEED, NEED)
         so = await create_sales_order(
@@ -445,8 +465,8 @@ def settings(database_url: str) -> Settings:
 
 def browser(app: Litestar, address: str) -> httpx.AsyncClient:
     """A client of the in-process app from its own address (rate limits count per address),
-    over https so the `__Host-` cookies flow."""
-    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    over https so the `__Host-` cookies flow. Streamed, so a live stream answers too."""
+    transport = StreamingASGITransport(app, client=(address, 50000))
     return httpx.AsyncClient(transport=transport, base_url=BASE_URL)
 
 
@@ -516,12 +536,20 @@ async def call(
         if csrf:
             headers["x-csrftoken"] = csrf
     caller.requests += 1
+    request = caller.client.build_request(endpoint.method, url, headers=headers)
     try:
-        response = await asyncio.wait_for(
-            caller.client.request(endpoint.method, url, headers=headers), ANSWER_WITHIN
-        )
+        response = await asyncio.wait_for(caller.client.send(request, stream=True), ANSWER_WITHIN)
     except TimeoutError:
         return -1, httpx.Headers(), ""
+    try:
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            # A live stream never ends: that it opened (or was refused) is the answer.
+            return response.status_code, response.headers, ""
+        await asyncio.wait_for(response.aread(), ANSWER_WITHIN)
+    except TimeoutError:
+        return -1, httpx.Headers(), ""
+    finally:
+        await response.aclose()
     return response.status_code, response.headers, response.text
 
 

@@ -33,6 +33,7 @@ from portal.notify import mail
 from portal.services.accounts import require_admin
 from portal.services.unit_of_work import UnitOfWork, utc_now
 from portal.settings import Settings
+from portal.web.i18n import I18n
 from portal.web.rendering import View
 
 INVITE = "invite"
@@ -173,12 +174,13 @@ async def invite(db: Database, settings: Settings, actor: Actor, user_id: int) -
     async with UnitOfWork(db) as uow:
         user = await t.AppUser.select().where(t.AppUser.id == user_id).first().run()
         if user is None:
-            raise DomainError(f"User {user_id} was not found.")
+            raise DomainError("User {user_id} was not found.", user_id=user_id)
         if not user["active"]:
-            raise DomainError(f"{user['email']} is disabled; enable the account first.")
+            raise DomainError("{email} is disabled; enable the account first.", email=user["email"])
         if user["password_hash"]:
             raise DomainError(
-                f"{user['email']} has a password already; they can reset it from the sign-in page."
+                "{email} has a password already; they can reset it from the sign-in page.",
+                email=user["email"],
             )
         await (
             t.OneTimeLink.update({t.OneTimeLink.expires_at: uow.now})
@@ -244,15 +246,15 @@ class NewPassword(msgspec.Struct):
 NewPasswordForm = Annotated[NewPassword, Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def password_error(form: NewPassword, email: str) -> str | None:
+def password_error(form: NewPassword, email: str, i18n: I18n) -> str | None:
     """What is wrong with the chosen password, or None: `MISMATCH`, or the message of the
-    password rules (a msgid the page translates)."""
+    password rules in the reader's language."""
     if form.password != form.password_confirm:
         return MISMATCH
     try:
         check_password_rules(form.password, email)
     except DomainError as error:
-        return error.message
+        return i18n.explain(error)
     return None
 
 
@@ -317,7 +319,7 @@ async def set_password_from_link(
     opened = await open_link(token, purpose, utc_now())
     if isinstance(opened, LinkProblem):
         return problem_page(view, template, opened)
-    error = password_error(data, opened.user["email"])
+    error = password_error(data, opened.user["email"], view.i18n)
     if error:
         return await form(opened.user, error)
     user = await redeem_with_password(

@@ -41,6 +41,8 @@ async def verify_password_async(password_hash: str | None, password: str) -> boo
 def check_password_rules(password: str, email: str = "") -> None:
     """Raises DomainError saying what is wrong with a new password."""
     if len(password) < MIN_LENGTH:
-        raise DomainError(f"A password needs at least {MIN_LENGTH} characters.")
+        raise DomainError(
+            "A password needs at least {min_length} characters.", min_length=MIN_LENGTH
+        )
     if email and password.strip().lower() == email.strip().lower():
         raise DomainError("A password cannot be your e-mail address.")

@@ -292,7 +292,7 @@ async def purchase_order(actor: Actor, number: str) -> PurchaseOrderDetail:
     )
     row = await query.first().run() if query is not None else None
     if row is None:
-        raise NotFound(f"Purchase order {number} was not found.")
+        raise NotFound("Purchase order {number} was not found.", number=number)
     lines = (await _po_lines_of([row["id"]])).get(row["id"], [])
     return PurchaseOrderDetail(
         number=row["number"],
@@ -392,7 +392,7 @@ async def sales_order(actor: Actor, number: str) -> SalesOrderDetail:
     )
     row = await query.first().run() if query is not None else None
     if row is None:
-        raise NotFound(f"Sales order {number} was not found.")
+        raise NotFound("Sales order {number} was not found.", number=number)
     lines = (
         await t.SOLine.select(
             *t.SOLine.all_columns(),

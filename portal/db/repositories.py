@@ -22,7 +22,7 @@ from portal.domain.errors import Conflict, NotFound
 from portal.domain.orders import LineRef, POLine, PurchaseOrder, SalesLine, SalesOrder
 from portal.domain.receipts import Receipt
 from portal.domain.schedule import Schedule
-from portal.domain.shipments import Shipment
+from portal.domain.shipments import Shipment, ShipmentLine
 from portal.domain.states import CRStatus, POStatus, SOStatus
 
 
@@ -31,7 +31,10 @@ def scope_purchase_orders(actor: Actor, query: Select[Any]) -> Select[Any] | Non
     if actor.side == Side.INTERNAL:
         return query
     if actor.side == Side.SUPPLIER and actor.org:
-        return query.where(t.PurchaseOrder.supplier == actor.org)
+        # A draft is still ours to change: the supplier learns of an order when it is issued.
+        return query.where(
+            (t.PurchaseOrder.supplier == actor.org) & (t.PurchaseOrder.status != "draft")
+        )
     return None
 
 
@@ -100,7 +103,7 @@ class PurchaseOrders:
         )
         row = await _first(for_update(query) if query is not None else None)
         if row is None:
-            raise NotFound(f"Purchase order {number} was not found.")
+            raise NotFound("Purchase order {number} was not found.", number=number)
         lines = (
             await t.POLine.select().where(t.POLine.po == row["id"]).order_by(t.POLine.line_no).run()
         )
@@ -192,8 +195,9 @@ class PurchaseOrders:
                 .run()
             )
             raise Conflict(
-                f"Purchase order {po.number} was changed by someone else meanwhile; "
-                "reload it and try again.",
+                "Purchase order {number} was changed by someone else meanwhile; reload "
+                "it and try again.",
+                number=po.number,
                 current_version=current["version"] if current else po.version,
             )
         po.version = updated[0]["version"]
@@ -221,7 +225,7 @@ class SalesOrders:
         )
         row = await _first(for_update(query) if query is not None else None)
         if row is None:
-            raise NotFound(f"Sales order {number} was not found.")
+            raise NotFound("Sales order {number} was not found.", number=number)
         return (await self._load([row]))[0]
 
     async def _load(self, rows: list[dict[str, Any]]) -> list[SalesOrder]:
@@ -365,8 +369,9 @@ class SalesOrders:
                 .run()
             )
             raise Conflict(
-                f"Sales order {so.number} was changed by someone else meanwhile; "
-                "reload it and try again.",
+                "Sales order {number} was changed by someone else meanwhile; reload it "
+                "and try again.",
+                number=so.number,
                 current_version=current["version"] if current else so.version,
             )
         so.version = updated[0]["version"]
@@ -402,7 +407,7 @@ class ChangeRequests:
     async def get(self, actor: Actor, number: str) -> ChangeRequest:
         found = await self._load(actor, t.ChangeRequest.number == number, limit=1)
         if not found:
-            raise NotFound(f"Change request {number} was not found.")
+            raise NotFound("Change request {number} was not found.", number=number)
         return found[0]
 
     async def open_on(self, actor: Actor, po_number: str) -> list[ChangeRequest]:
@@ -511,41 +516,97 @@ class ChangeRequests:
                 .run()
             )
             raise Conflict(
-                f"Change request {cr.number} was decided or changed meanwhile; reload it.",
+                "Change request {number} was decided or changed meanwhile; reload it.",
+                number=cr.number,
                 current_version=current["version"] if current else cr.version,
             )
         cr.version += 1
 
 
+SHIPMENT_POSTED = "posted"
+SHIPMENT_CANCELLED = "cancelled"
+"""A shipment's stored statuses: a cancelled one stays, so its number is never reused."""
+
+
 class Shipments:
+    """A purchase order's shipments; read and changed only with their order (locked by
+    `PurchaseOrders.get`), so the order's row lock orders their changes too."""
+
     async def exists(self, number: str) -> bool:
         return bool(await t.Shipment.exists().where(t.Shipment.number == number).run())
 
-    async def on_order(self, po_id: int, number: str) -> bool:
-        return bool(
-            await t.Shipment.exists()
+    async def find(self, po_id: int, number: str) -> tuple[Shipment, str] | None:
+        """The shipment `number` of the order and its status (`posted` or `cancelled`)."""
+        row = (
+            await t.Shipment.select()
             .where((t.Shipment.number == number) & (t.Shipment.po == po_id))
+            .first()
             .run()
         )
+        if row is None:
+            return None
+        shipment = Shipment(
+            number=row["number"],
+            ship_date=row["ship_date"],
+            carrier=row["carrier"],
+            tracking_no=row["tracking_no"],
+            expected_arrival=row["expected_arrival"],
+            lines=tuple(
+                ShipmentLine(int(line["line_no"]), Decimal(str(line["quantity"])))
+                for line in load(row["lines"])
+            ),
+        )
+        return shipment, row["status"]
 
     async def add(self, shipment: Shipment, po_id: int, now: datetime) -> None:
         await t.Shipment.insert(
             t.Shipment(
                 number=shipment.number,
                 po=po_id,
-                ship_date=shipment.ship_date,
-                carrier=shipment.carrier,
-                tracking_no=shipment.tracking_no,
-                expected_arrival=shipment.expected_arrival,
-                lines=dump(shipment.to_data()["lines"]),
+                status=SHIPMENT_POSTED,
                 created_at=now,
+                updated_at=now,
+                **self._values(shipment),
             )
         ).run()
+
+    @staticmethod
+    def _values(shipment: Shipment) -> dict[str, Any]:
+        return {
+            "ship_date": shipment.ship_date,
+            "carrier": shipment.carrier,
+            "tracking_no": shipment.tracking_no,
+            "expected_arrival": shipment.expected_arrival,
+            "lines": dump(shipment.to_data()["lines"]),
+        }
+
+    async def save(self, shipment: Shipment, po_id: int, now: datetime) -> None:
+        values = self._values(shipment) | {"updated_at": now}
+        await (
+            t.Shipment.update({getattr(t.Shipment, name): value for name, value in values.items()})
+            .where((t.Shipment.number == shipment.number) & (t.Shipment.po == po_id))
+            .run()
+        )
+
+    async def cancel(self, po_id: int, number: str, now: datetime) -> None:
+        await (
+            t.Shipment.update({t.Shipment.status: SHIPMENT_CANCELLED, t.Shipment.updated_at: now})
+            .where((t.Shipment.number == number) & (t.Shipment.po == po_id))
+            .run()
+        )
 
 
 class Receipts:
     async def exists(self, number: str) -> bool:
         return bool(await t.Receipt.exists().where(t.Receipt.number == number).run())
+
+    async def name_shipment(self, po_id: int, number: str) -> bool:
+        """Whether any receipt of the order counted goods of shipment `number` in."""
+        return bool(
+            await t.Receipt.exists()
+            .where((t.Receipt.shipment == number) & (t.Receipt.po == po_id))
+            .run()
+        )
 
     async def add(self, receipt: Receipt, po_id: int, now: datetime) -> None:
         await t.Receipt.insert(

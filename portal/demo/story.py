@@ -52,6 +52,7 @@ from portal.domain.orders import POLine, PurchaseOrder, SalesLine, SalesOrder
 from portal.domain.receipts import Receipt, ReceiptLine
 from portal.domain.schedule import DeliveryRow, Schedule
 from portal.domain.shipments import Shipment, ShipmentLine
+from portal.domain.states import CRStatus
 from portal.services import (
     acknowledgements,
     change_requests,
@@ -654,13 +655,20 @@ class Story:
     # Promises ---------------------------------------------------------------------------------
 
     async def _change_promise(self, line: POLine, schedule: Schedule, reason: str) -> None:
+        """The supplier moves its promise; beyond the tolerance rule that asks the buyer, who
+        agrees (the stories that argue about dates do it through change requests)."""
         po = await self.po()
         comment = self.say(self.supplier_person, PROMISE_REASONS[reason])
-        self.latest_po = await promises.change_promise(
+        updated = await promises.update_promise(
             self.world.uow(),
             self.act(self.supplier_person),
-            promises.ChangePromise(po.number, po.version, line.line_no, schedule, reason, comment),
+            promises.UpdatePromise(po.number, po.version, line.line_no, schedule, reason, comment),
         )
+        self.latest_po = updated.orders[0]
+        for cr in updated.change_requests:
+            if cr.status == CRStatus.OPEN:
+                self.latest_cr = cr
+                await self.step_approve()
 
     async def step_promise_late(self) -> None:
         po = await self.po()
@@ -705,18 +713,14 @@ class Story:
             expected_arrival=self.arrival,
             lines=tuple(ShipmentLine(no, qty) for no, qty in sorted(quantities.items()) if qty > 0),
         )
-        uow = self.world.uow()
-        self.latest_po = await fulfilment.post_shipment(
-            uow,
+        shipped = await fulfilment.post_shipment(
+            self.world.uow(),
             self.act(self.supplier_person),
             fulfilment.PostShipment(po.number, po.version, shipment),
         )
+        self.latest_po = shipped.po
         # The service numbers the shipment; the receipt that follows refers to that number.
-        self.shipment_number = next(
-            event.data["shipment"]["number"]
-            for event in uow.committed
-            if event.kind == "shipment.posted"
-        )
+        self.shipment_number = shipped.shipment.number
 
     async def step_ship_part(self) -> None:
         po = await self.po()

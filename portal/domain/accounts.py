@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from portal.domain.actors import Actor
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, Phrase
 from portal.domain.events import EventKind, org_stream
 from portal.domain.orders import Aggregate
 
@@ -58,24 +58,27 @@ def org_code(text: str) -> str:
     code = text.strip().upper()
     if not _CODE.fullmatch(code):
         raise DomainError(
-            "An organisation code is 1 to 32 letters, digits, '-' or '_', starting with a "
-            f"letter or digit (got {text!r})."
+            "An organisation code is 1 to 32 letters, digits, '-' or '_', starting "
+            "with a letter or digit (got {text!r}).",
+            text=text,
         )
     return code
 
 
-def required_text(text: str, what: str, longest: int = 200) -> str:
+def required_text(text: str, what: Phrase, longest: int = 200) -> str:
     cleaned = text.strip()
     if not cleaned:
-        raise DomainError(f"{what} is required.")
+        raise DomainError("{what} is required.", what=what)
     if len(cleaned) > longest:
-        raise DomainError(f"{what} is longer than {longest} characters.")
+        raise DomainError("{what} is longer than {longest} characters.", what=what, longest=longest)
     return cleaned
 
 
 def org_kind(text: str) -> str:
     if text not in ORG_KINDS:
-        raise DomainError(f"Unknown kind {text!r}; use one of: {', '.join(ORG_KINDS)}.")
+        raise DomainError(
+            "Unknown kind {text!r}; use one of: {choices}.", text=text, choices=", ".join(ORG_KINDS)
+        )
     return text
 
 
@@ -83,13 +86,17 @@ def email(text: str) -> str:
     """E-mail addresses are compared without regard to case, so they are kept in lower case."""
     address = text.strip().lower()
     if len(address) > 254 or not _EMAIL.fullmatch(address):
-        raise DomainError(f"{text!r} is not an e-mail address.")
+        raise DomainError("{text!r} is not an e-mail address.", text=text)
     return address
 
 
 def locale(text: str) -> str:
     if text not in LOCALES:
-        raise DomainError(f"Unknown language {text!r}; use one of: {', '.join(LOCALES)}.")
+        raise DomainError(
+            "Unknown language {text!r}; use one of: {choices}.",
+            text=text,
+            choices=", ".join(LOCALES),
+        )
     return text
 
 
@@ -101,7 +108,9 @@ def _zones() -> frozenset[str]:
 def time_zone(text: str) -> str:
     zone = text.strip()
     if zone not in _zones():
-        raise DomainError(f"Unknown time zone {text!r}; use a name such as Asia/Shanghai or UTC.")
+        raise DomainError(
+            "Unknown time zone {text!r}; use a name such as Asia/Shanghai or UTC.", text=text
+        )
     return zone
 
 
@@ -109,8 +118,10 @@ def role_for_kind(role: str, kind: str, roles: tuple[str, ...]) -> str:
     """`roles` are the roles an organisation of `kind` may give (from the scope rules)."""
     if role not in roles:
         raise DomainError(
-            f"Role {role!r} is not allowed in a {kind} organisation; use one of: "
-            f"{', '.join(roles)}."
+            "Role {role!r} is not allowed in a {kind} organisation; use one of: {choices}.",
+            role=role,
+            kind=kind,
+            choices=", ".join(roles),
         )
     return role
 
@@ -120,7 +131,9 @@ def grant_types(asked: Iterable[str]) -> tuple[str, ...]:
     unknown = [name for name in chosen if name not in GRANT_TYPES]
     if unknown:
         raise DomainError(
-            f"Unknown grant type {unknown[0]!r}; use one or more of: {', '.join(GRANT_TYPES)}."
+            "Unknown grant type {grant_type!r}; use one or more of: {choices}.",
+            grant_type=unknown[0],
+            choices=", ".join(GRANT_TYPES),
         )
     if not chosen:
         raise DomainError("A client needs at least one grant type.")
@@ -138,35 +151,41 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _check_web_address(text: str, what: str) -> None:
+def _check_web_address(text: str, what: Phrase) -> None:
     """An https address, or an http one on this machine (for development)."""
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
         parts.port  # noqa: B018 (a port that is not a number raises here)
     except ValueError:
-        raise DomainError(f"{what} {text!r} is not a valid address.") from None
+        raise DomainError("{what} {text!r} is not a valid address.", what=what, text=text) from None
     if parts.scheme not in ("https", "http") or not host:
-        raise DomainError(f"{what} {text!r} must be an https:// address.")
+        raise DomainError("{what} {text!r} must be an https:// address.", what=what, text=text)
     if parts.scheme == "http" and not is_loopback(host):
         raise DomainError(
-            f"{what} {text!r} must use https:// (http:// only on 127.0.0.1 or localhost)."
+            "{what} {text!r} must use https:// (http:// only on 127.0.0.1 or localhost).",
+            what=what,
+            text=text,
         )
     if parts.fragment or "#" in text:
-        raise DomainError(f"{what} {text!r} must not contain a fragment (#...).")
+        raise DomainError(
+            "{what} {text!r} must not contain a fragment (#...).", what=what, text=text
+        )
     if parts.username or parts.password:
-        raise DomainError(f"{what} {text!r} must not contain a user name or password.")
+        raise DomainError(
+            "{what} {text!r} must not contain a user name or password.", what=what, text=text
+        )
 
 
 def redirect_uri(text: str) -> str:
     uri = text.strip()
-    _check_web_address(uri, "Redirect URI")
+    _check_web_address(uri, Phrase("Redirect URI"))
     return uri
 
 
 def issuer(text: str) -> str:
     url = text.strip()
-    _check_web_address(url, "Issuer")
+    _check_web_address(url, Phrase("Issuer"))
     if urlsplit(url).query:
-        raise DomainError(f"Issuer {text!r} must not contain a query (?...).")
+        raise DomainError("Issuer {text!r} must not contain a query (?...).", text=text)
     return url

@@ -9,7 +9,7 @@ policy is approved without review and recorded as auto-approved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -54,7 +54,10 @@ class LineChange:
                 self.kind.value, self.kind.value
             )
             raise DomainError(
-                f"A {self.kind.value} change on line {self.line_no} needs the new {field_name}."
+                "A {kind} change on line {line_no} needs the new {field_name}.",
+                kind=self.kind.value,
+                line_no=self.line_no,
+                field_name=field_name,
             )
         given = {
             ChangeKind.QUANTITY: self.quantity is not None,
@@ -66,16 +69,22 @@ class LineChange:
         if extra:
             # A stray field would be checked by `_validate` but never applied (or the reverse).
             raise DomainError(
-                f"A {self.kind.value} change on line {self.line_no} cannot also set "
-                f"{' and '.join(extra)}; propose each as its own change."
+                "A {kind} change on line {line_no} cannot also set {extra}; propose "
+                "each as its own change.",
+                kind=self.kind.value,
+                line_no=self.line_no,
+                extra=" and ".join(extra),
             )
         if self.quantity is not None and self.quantity <= 0:
             raise DomainError(
-                f"New quantity on line {self.line_no} must be more than zero; "
-                "to drop the line, propose a cancel."
+                "New quantity on line {line_no} must be more than zero; to drop the "
+                "line, propose a cancel.",
+                line_no=self.line_no,
             )
         if self.unit_price is not None and self.unit_price < 0:
-            raise DomainError(f"New price on line {self.line_no} cannot be negative.")
+            raise DomainError(
+                "New price on line {line_no} cannot be negative.", line_no=self.line_no
+            )
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"line_no": self.line_no, "kind": self.kind.value}
@@ -117,11 +126,12 @@ class TolerancePolicy:
         for change in changes:
             line = po.line(change.line_no)
             if change.kind == ChangeKind.DATE and change.schedule is not None:
-                if line.promise is None and line.left_to_ship == 0:
-                    # Nothing promised and nothing left to ship: there is no schedule to
-                    # measure the move from (and an empty one cannot be built).
+                if line.left_to_ship == 0:
+                    # Nothing left to ship: there is no schedule to measure the move from
+                    # (and an empty one cannot be built).
                     return False
-                current = line.promise or Schedule.single(line.left_to_ship, line.need_date)
+                # Measured against what is still to come: goods shipped are off the promise.
+                current = line.promise_to_come or Schedule.single(line.left_to_ship, line.need_date)
                 if change.schedule.total != current.total:
                     return False
                 if date_shift_days(current, change.schedule) > self.max_date_move_days:
@@ -133,6 +143,42 @@ class TolerancePolicy:
             else:
                 return False
         return True
+
+
+def require_dates_from(changes: tuple[LineChange, ...], today: date) -> None:
+    """Every delivery date a change proposes is today or later: a day gone cannot be kept."""
+    for change in changes:
+        if change.schedule is not None:
+            change.schedule.require_from(today, change.line_no)
+
+
+def promise_changes(
+    po: PurchaseOrder, line_no: int, schedule: Schedule, policy: TolerancePolicy
+) -> tuple[LineChange, ...]:
+    """What a supplier's new promise for a line asks of the buyer: nothing (empty) when the
+    order can take it at once, else the changes of a change request.
+
+    At once: the promise covers exactly what is left to ship, and either delivers all of it by
+    the need date (the order as written, as an acceptance may promise) or moves no quantity
+    further than the tolerance policy allows. A promise for more or less than is left is a
+    change of the line's quantity as well: the buyer agrees to receive that much (what has
+    shipped plus the new schedule) with the date change, or the line would stay open for
+    goods nobody promised, or be promised goods nobody ordered; `_validate` checks the
+    schedule against the new quantity, and `_apply` sets the quantity, then the schedule."""
+    line = po.open_line(line_no)
+    if line.fully_shipped:
+        raise DomainError(
+            "Line {line_no} is fully shipped; its promise can no longer move.", line_no=line_no
+        )
+    moved = LineChange(line_no, ChangeKind.DATE, schedule=schedule)
+    if schedule.total != line.left_to_ship:
+        quantity = LineChange(
+            line_no, ChangeKind.QUANTITY, quantity=line.net_shipped + schedule.total
+        )
+        return (quantity, moved)
+    if schedule.last_date <= line.need_date or policy.allows(po, (moved,)):
+        return ()
+    return (moved,)
 
 
 def date_shift_days(before: Schedule, after: Schedule) -> int:
@@ -198,34 +244,53 @@ def _validate(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> None:
     seen: set[tuple[int, ChangeKind]] = set()
     for change in changes:
         if (change.line_no, change.kind) in seen:
-            raise DomainError(f"Line {change.line_no} has two {change.kind.value} changes.")
+            raise DomainError(
+                "Line {line_no} has two {kind} changes.",
+                line_no=change.line_no,
+                kind=change.kind.value,
+            )
         seen.add((change.line_no, change.kind))
         line = po.open_line(change.line_no)
         if change.kind == ChangeKind.QUANTITY and change.quantity is not None:
             if change.quantity == line.quantity:
-                raise DomainError(f"Line {line.line_no} already has quantity {line.quantity}.")
+                raise DomainError(
+                    "Line {line_no} already has quantity {quantity}.",
+                    line_no=line.line_no,
+                    quantity=line.quantity,
+                )
             if change.quantity < line.net_shipped:
                 raise DomainError(
-                    f"Line {line.line_no} has already shipped {line.net_shipped}; "
-                    f"its quantity cannot drop to {change.quantity}."
+                    "Line {line_no} has already shipped {net_shipped}; its quantity cannot "
+                    "drop to {quantity}.",
+                    line_no=line.line_no,
+                    net_shipped=line.net_shipped,
+                    quantity=change.quantity,
                 )
             if change.quantity < line.received_qty:
                 raise DomainError(
-                    f"Line {line.line_no} has already received {line.received_qty}; "
-                    f"its quantity cannot drop to {change.quantity}."
+                    "Line {line_no} has already received {received_qty}; its quantity "
+                    "cannot drop to {quantity}.",
+                    line_no=line.line_no,
+                    received_qty=line.received_qty,
+                    quantity=change.quantity,
                 )
         elif change.kind == ChangeKind.CANCEL:
             if line.shipped_qty > 0:
                 raise DomainError(
-                    f"Line {line.line_no} has already shipped {line.shipped_qty}; "
-                    "it can no longer be cancelled."
+                    "Line {line_no} has already shipped {shipped_qty}; it can no longer be "
+                    "cancelled.",
+                    line_no=line.line_no,
+                    shipped_qty=line.shipped_qty,
                 )
             if line.received_qty > 0 or line.rejected_qty > 0:
                 raise DomainError(
-                    f"Line {line.line_no} has already been received; it can no longer be cancelled."
+                    "Line {line_no} has already been received; it can no longer be cancelled.",
+                    line_no=line.line_no,
                 )
             if len([c for c in changes if c.line_no == change.line_no]) > 1:
-                raise DomainError(f"Line {line.line_no} is cancelled; it needs no other change.")
+                raise DomainError(
+                    "Line {line_no} is cancelled; it needs no other change.", line_no=line.line_no
+                )
         elif change.kind == ChangeKind.DATE and change.schedule is not None:
             quantity = next(
                 (c.quantity for c in changes if c.line_no == line.line_no and c.quantity),
@@ -233,15 +298,26 @@ def _validate(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> None:
             )
             if change.schedule.total + line.net_shipped > quantity:
                 raise DomainError(
-                    f"Line {line.line_no}: the delivery schedule ({change.schedule.total}) "
-                    f"is for more than the {quantity - line.net_shipped} left to ship."
+                    "Line {line_no}: the delivery schedule ({total}) is for more than the "
+                    "{left} left to ship.",
+                    line_no=line.line_no,
+                    total=change.schedule.total,
+                    left=quantity - line.net_shipped,
                 )
             if change.schedule == line.promise:
-                raise DomainError(f"Line {line.line_no} is already promised exactly like that.")
+                raise DomainError(
+                    "Line {line_no} is already promised exactly like that.", line_no=line.line_no
+                )
         elif change.kind == ChangeKind.PRICE and change.unit_price == line.unit_price:
-            raise DomainError(f"Line {line.line_no} already has price {line.unit_price}.")
+            raise DomainError(
+                "Line {line_no} already has price {unit_price}.",
+                line_no=line.line_no,
+                unit_price=line.unit_price,
+            )
         elif change.kind == ChangeKind.ITEM and change.item and change.item.strip() == line.item:
-            raise DomainError(f"Line {line.line_no} is already for item {line.item}.")
+            raise DomainError(
+                "Line {line_no} is already for item {item}.", line_no=line.line_no, item=line.item
+            )
 
 
 def open_change_request(
@@ -302,8 +378,10 @@ def _check_can_propose(po: PurchaseOrder, from_acknowledgement: bool) -> None:
         po_move(po.status, POMove.OPEN_CHANGE_REQUEST, po.number)
     elif po.status != POStatus.CHANGES_PROPOSED:
         raise DomainError(
-            f"Purchase order {po.number} is {po.status.value.replace('_', ' ')}; only accepting "
-            "it with changes opens a change request as part of the acknowledgement."
+            "Purchase order {number} is {status}; only accepting it with changes "
+            "opens a change request as part of the acknowledgement.",
+            number=po.number,
+            status=po.status.value.replace("_", " "),
         )
 
 
@@ -317,8 +395,12 @@ def _policy_data(policy: TolerancePolicy) -> dict[str, Any]:
 def _decider(cr: ChangeRequest, actor: Actor, doing: str) -> None:
     if _side_of(actor) != cr.deciding_side:
         raise DomainError(
-            f"Change request {cr.number} was opened by the {cr.opened_by.value} side; "
-            f"only the {cr.deciding_side.value} side can {doing} it."
+            "Change request {number} was opened by the {opened_by} side; only the "
+            "{deciding_side} side can {doing} it.",
+            number=cr.number,
+            opened_by=cr.opened_by.value,
+            deciding_side=cr.deciding_side.value,
+            doing=doing,
         )
 
 
@@ -360,8 +442,9 @@ def reject(po: PurchaseOrder, cr: ChangeRequest, actor: Actor, reason: str) -> N
 def withdraw(po: PurchaseOrder, cr: ChangeRequest, actor: Actor, comment: str = "") -> None:
     if _side_of(actor) != cr.opened_by:
         raise DomainError(
-            f"Only the {cr.opened_by.value} side, which opened change request {cr.number}, "
-            "can withdraw it."
+            "Only the {opened_by} side, which opened change request {number}, can withdraw it.",
+            opened_by=cr.opened_by.value,
+            number=cr.number,
         )
     cr.status = cr_move(cr.status, CRMove.WITHDRAW, cr.number)
     cr.decided_by_name, cr.decision_comment = actor.name, comment

@@ -36,6 +36,8 @@ class EventKind(StrEnum):
     CR_COUNTERED = "cr.countered"
     CR_WITHDRAWN = "cr.withdrawn"
     SHIPMENT_POSTED = "shipment.posted"
+    SHIPMENT_CORRECTED = "shipment.corrected"
+    SHIPMENT_CANCELLED = "shipment.cancelled"
     RECEIPT_RECORDED = "receipt.recorded"
     COMMENT_ADDED = "comment.added"
     SO_CREATED = "so.created"

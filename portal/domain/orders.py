@@ -45,13 +45,15 @@ def require_side(actor: Actor, sides: Iterable[Side], doing: str) -> None:
     allowed = set(sides)
     if actor.side not in allowed:
         names = " or ".join(sorted(side.value for side in allowed))
-        raise DomainError(f"Only the {names} side can {doing}.")
+        raise DomainError("Only the {names} side can {doing}.", names=names, doing=doing)
 
 
 def require_reason(reason_code: str) -> None:
     if reason_code not in REASON_CODES:
         raise DomainError(
-            f"Unknown reason code {reason_code!r}; use one of: {', '.join(REASON_CODES)}."
+            "Unknown reason code {reason_code!r}; use one of: {choices}.",
+            reason_code=reason_code,
+            choices=", ".join(REASON_CODES),
         )
 
 
@@ -105,11 +107,13 @@ class POLine:
         if self.line_no < 1:
             raise DomainError("Line numbers start at 1.")
         if not self.item.strip():
-            raise DomainError(f"Line {self.line_no} needs an item code.")
+            raise DomainError("Line {line_no} needs an item code.", line_no=self.line_no)
         if self.quantity <= 0:
-            raise DomainError(f"Quantity on line {self.line_no} must be more than zero.")
+            raise DomainError(
+                "Quantity on line {line_no} must be more than zero.", line_no=self.line_no
+            )
         if self.unit_price < 0:
-            raise DomainError(f"Price on line {self.line_no} cannot be negative.")
+            raise DomainError("Price on line {line_no} cannot be negative.", line_no=self.line_no)
 
     @property
     def net_shipped(self) -> Decimal:
@@ -131,6 +135,11 @@ class POLine:
     @property
     def promised_date(self) -> date | None:
         return self.promise.last_date if self.promise else None
+
+    @property
+    def promise_to_come(self) -> Schedule | None:
+        """The part of the promise still to be shipped (None once nothing is left)."""
+        return self.promise.still_to_come(self.left_to_ship) if self.promise else None
 
     @property
     def late(self) -> bool:
@@ -205,7 +214,9 @@ class PurchaseOrder(Aggregate):
         if len(set(line_numbers)) != len(line_numbers):
             raise DomainError("Each line of a purchase order needs its own line number.")
         if len(currency) != 3 or not currency.isalpha():
-            raise DomainError(f"Currency must be a three-letter ISO code (got {currency!r}).")
+            raise DomainError(
+                "Currency must be a three-letter ISO code (got {currency!r}).", currency=currency
+            )
         po = cls(
             version=1,
             number=number,
@@ -232,12 +243,18 @@ class PurchaseOrder(Aggregate):
         for line in self.lines:
             if line.line_no == line_no:
                 return line
-        raise NotFound(f"Purchase order {self.number} has no line {line_no}.")
+        raise NotFound(
+            "Purchase order {number} has no line {line_no}.", number=self.number, line_no=line_no
+        )
 
     def open_line(self, line_no: int) -> POLine:
         line = self.line(line_no)
         if line.cancelled:
-            raise DomainError(f"Line {line_no} of purchase order {self.number} is cancelled.")
+            raise DomainError(
+                "Line {line_no} of purchase order {number} is cancelled.",
+                line_no=line_no,
+                number=self.number,
+            )
         return line
 
     @property
@@ -267,19 +284,7 @@ class PurchaseOrder(Aggregate):
         """The supplier accepts every line, on the need date unless it promises otherwise."""
         require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "acknowledge purchase orders")
         promises = promises or {}
-        for line_no, schedule in promises.items():
-            line = self.open_line(line_no)
-            if schedule.total != line.quantity:
-                raise DomainError(
-                    f"Accepting line {line_no} means promising its full quantity "
-                    f"({line.quantity}); propose a change to promise {schedule.total}."
-                )
-            if schedule.last_date > line.need_date:
-                # Later than we need it is a change to the order: the buyer has to agree.
-                raise DomainError(
-                    f"Line {line_no} is needed by {line.need_date.isoformat()}; to promise "
-                    f"{schedule.last_date.isoformat()}, accept with changes."
-                )
+        self._check_acceptance(promises)
         before = self._move(POMove.ACCEPT)
         self.record(
             actor,
@@ -287,16 +292,40 @@ class PurchaseOrder(Aggregate):
             {
                 "decision": "accepted",
                 "status": {"before": before, "after": self.status},
-                "lines": self._confirm_lines(
-                    {
-                        line.line_no: promises.get(line.line_no)
-                        or Schedule.single(line.quantity, line.need_date)
-                        for line in self.lines
-                        if not line.cancelled
-                    }
-                ),
+                "lines": self._confirm_lines(self._accepted(promises, set())),
             },
         )
+
+    def _check_acceptance(self, promises: dict[int, Schedule]) -> None:
+        """Accepting a line means its full quantity by its need date, in as many deliveries as
+        the supplier likes; anything else changes the order and is for the buyer to agree."""
+        for line_no, schedule in promises.items():
+            line = self.open_line(line_no)
+            if schedule.total != line.quantity:
+                raise DomainError(
+                    "Accepting line {line_no} means promising its full quantity "
+                    "({quantity}); propose a change to promise {total}.",
+                    line_no=line_no,
+                    quantity=line.quantity,
+                    total=schedule.total,
+                )
+            if schedule.last_date > line.need_date:
+                # Later than we need it is a change to the order: the buyer has to agree.
+                raise DomainError(
+                    "Line {line_no} is needed by {need_date}; to promise {last_date}, "
+                    "accept with changes.",
+                    line_no=line_no,
+                    need_date=line.need_date.isoformat(),
+                    last_date=schedule.last_date.isoformat(),
+                )
+
+    def _accepted(self, promises: dict[int, Schedule], changed: set[int]) -> dict[int, Schedule]:
+        return {
+            line.line_no: promises.get(line.line_no)
+            or Schedule.single(line.quantity, line.need_date)
+            for line in self.lines
+            if not line.cancelled and line.line_no not in changed
+        }
 
     def _confirm_lines(self, schedules: dict[int, Schedule]) -> list[dict[str, Any]]:
         for line_no, schedule in schedules.items():
@@ -321,20 +350,29 @@ class PurchaseOrder(Aggregate):
             },
         )
 
-    def accept_with_changes(self, actor: Actor, changed_lines: set[int]) -> None:
-        """The supplier accepts the lines it does not change; the rest wait for the buyer's
-        decision on the change request that follows this event."""
+    def accept_with_changes(
+        self,
+        actor: Actor,
+        changed_lines: set[int],
+        promises: dict[int, Schedule] | None = None,
+    ) -> None:
+        """The supplier accepts the lines it does not change (with the deliveries it promises
+        for them, as in `accept`); the rest wait for the buyer's decision on the change request
+        that follows this event."""
         require_side(actor, [Side.SUPPLIER, Side.INTERNAL], "acknowledge purchase orders")
         if not changed_lines:
             raise DomainError("Accepting with changes needs at least one changed line.")
         for line_no in changed_lines:
             self.open_line(line_no)
+        promises = promises or {}
+        both = sorted(changed_lines & promises.keys())
+        if both:
+            raise DomainError(
+                "Line {line_no} is changed; its delivery schedule belongs in the change.",
+                line_no=both[0],
+            )
+        self._check_acceptance(promises)
         before = self._move(POMove.PROPOSE_CHANGES)
-        accepted = {
-            line.line_no: Schedule.single(line.quantity, line.need_date)
-            for line in self.lines
-            if not line.cancelled and line.line_no not in changed_lines
-        }
         self.record(
             actor,
             EventKind.PO_ACKNOWLEDGED,
@@ -342,7 +380,7 @@ class PurchaseOrder(Aggregate):
                 "decision": "accepted_with_changes",
                 "changed_lines": sorted(changed_lines),
                 "status": {"before": before, "after": self.status},
-                "lines": self._confirm_lines(accepted),
+                "lines": self._confirm_lines(self._accepted(promises, changed_lines)),
             },
         )
 
@@ -363,15 +401,22 @@ class PurchaseOrder(Aggregate):
         po_move(self.status, POMove.CHANGE_PROMISE, self.number)
         line = self.open_line(line_no)
         if line.fully_shipped:
-            raise DomainError(f"Line {line_no} is fully shipped; its promise can no longer move.")
+            raise DomainError(
+                "Line {line_no} is fully shipped; its promise can no longer move.", line_no=line_no
+            )
         if schedule.total > line.left_to_ship:
             raise DomainError(
-                f"Line {line_no} has {line.left_to_ship} left to ship; "
-                f"the promise ({schedule.total}) cannot be for more."
+                "Line {line_no} has {left_to_ship} left to ship; the promise ({total}) "
+                "cannot be for more.",
+                line_no=line_no,
+                left_to_ship=line.left_to_ship,
+                total=schedule.total,
             )
         before = line.promise
         if before == schedule:
-            raise DomainError(f"Line {line_no} is already promised exactly like that.")
+            raise DomainError(
+                "Line {line_no} is already promised exactly like that.", line_no=line_no
+            )
         line.confirm(schedule)
         self.record(
             actor,
@@ -393,9 +438,13 @@ class PurchaseOrder(Aggregate):
                 line.net_shipped + shipped.quantity, line.quantity, tolerance_pct
             ):
                 raise DomainError(
-                    f"Line {line.line_no}: shipping {shipped.quantity} more would make "
-                    f"{line.net_shipped + shipped.quantity} of {line.quantity} ordered, "
-                    f"beyond the {tolerance_pct}% tolerance."
+                    "Line {line_no}: shipping {more} more would make {total} of {ordered} "
+                    "ordered, beyond the {tolerance_pct}% tolerance.",
+                    line_no=line.line_no,
+                    more=shipped.quantity,
+                    total=line.net_shipped + shipped.quantity,
+                    ordered=line.quantity,
+                    tolerance_pct=tolerance_pct,
                 )
         adding = {shipped.line_no: shipped.quantity for shipped in shipment.lines}
         all_shipped = all(
@@ -413,6 +462,130 @@ class PurchaseOrder(Aggregate):
             {"shipment": shipment.to_data(), "status": {"before": before, "after": self.status}},
         )
 
+    def correct_shipment(
+        self,
+        actor: Actor,
+        before: Shipment,
+        after: Shipment,
+        reason: str,
+        tolerance_pct: Decimal,
+        *,
+        received: bool,
+    ) -> None:
+        """Replace a posted shipment by what was really sent (`received`: goods of it have
+        been counted in, and what was counted cannot be unsent)."""
+        self._check_retraction(actor, before, reason, "corrected", received=received)
+        if after.number != before.number:
+            raise DomainError(
+                "A correction keeps the shipment's number ({number}, not {other}).",
+                number=before.number,
+                other=after.number,
+            )
+        if after == before:
+            raise DomainError("Shipment {number} already says exactly that.", number=before.number)
+        deltas = _quantities(after)
+        for line_no, quantity in _quantities(before).items():
+            deltas[line_no] = deltas.get(line_no, Decimal(0)) - quantity
+        for line_no, delta in deltas.items():
+            line = self.open_line(line_no)
+            # Only more than before can break the tolerance: less is always allowed to stand.
+            if delta > 0 and not within_tolerance(
+                line.net_shipped + delta, line.quantity, tolerance_pct
+            ):
+                raise DomainError(
+                    "Line {line_no}: {shipment} would make {total} of {ordered} ordered "
+                    "shipped, beyond the {tolerance_pct}% tolerance.",
+                    line_no=line_no,
+                    shipment=after.number,
+                    total=line.net_shipped + delta,
+                    ordered=line.quantity,
+                    tolerance_pct=tolerance_pct,
+                )
+        status = self._reship(deltas)
+        self.record(
+            actor,
+            EventKind.SHIPMENT_CORRECTED,
+            {
+                "number": before.number,
+                "reason": reason,
+                "before": before.to_data(),
+                "after": after.to_data(),
+                "status": status,
+            },
+        )
+
+    def cancel_shipment(
+        self, actor: Actor, shipment: Shipment, reason: str, *, received: bool
+    ) -> None:
+        """Take a posted shipment back as if it was never sent (`after` is None on the
+        timeline); its number stays taken."""
+        self._check_retraction(actor, shipment, reason, "cancelled", received=received)
+        status = self._reship({no: -quantity for no, quantity in _quantities(shipment).items()})
+        self.record(
+            actor,
+            EventKind.SHIPMENT_CANCELLED,
+            {
+                "number": shipment.number,
+                "reason": reason,
+                "before": shipment.to_data(),
+                "after": None,
+                "status": status,
+            },
+        )
+
+    def _check_retraction(
+        self, actor: Actor, shipment: Shipment, reason: str, done: str, *, received: bool
+    ) -> None:
+        require_side(actor, [Side.SUPPLIER, Side.INTERNAL], f"have shipments {done}")
+        if not reason.strip():
+            raise DomainError(
+                "Say why shipment {number} is {done}.", number=shipment.number, done=done
+            )
+        if received:
+            raise DomainError(
+                "Goods of shipment {number} were received; it can no longer be {done}.",
+                number=shipment.number,
+                done=done,
+            )
+
+    def _reship(self, deltas: dict[int, Decimal]) -> dict[str, POStatus]:
+        """Change the lines' shipped quantities by `deltas` and move the order to what they
+        say now; checked in full before anything changes."""
+        for line_no, delta in deltas.items():
+            line = self.line(line_no)
+            counted = line.received_qty + line.rejected_qty
+            if line.shipped_qty + delta < counted:
+                raise DomainError(
+                    "Line {line_no} has {counted} received or turned away; it cannot have "
+                    "shipped only {shipped}.",
+                    line_no=line_no,
+                    counted=counted,
+                    shipped=line.shipped_qty + delta,
+                )
+        shipped = {
+            line.line_no: line.shipped_qty + deltas.get(line.line_no, Decimal(0))
+            for line in self.lines
+        }
+        nothing_left = all(
+            shipped[line.line_no] == 0 and line.received_qty == 0 and line.rejected_qty == 0
+            for line in self.lines
+        )
+        all_shipped = all(
+            line.cancelled or shipped[line.line_no] - line.rejected_qty >= line.quantity
+            for line in self.lines
+        )
+        if nothing_left:
+            move = POMove.TAKE_BACK_ALL
+        elif all_shipped:
+            move = POMove.CORRECT_SHIPMENT if self.status == POStatus.SHIPPED else POMove.SHIP_ALL
+        else:
+            move = POMove.TAKE_BACK if self.status == POStatus.SHIPPED else POMove.CORRECT_SHIPMENT
+        after = po_move(self.status, move, self.number)
+        for line in self.lines:
+            line.shipped_qty = shipped[line.line_no]
+        before, self.status = self.status, after
+        return {"before": before, "after": after}
+
     def record_receipt(self, actor: Actor, receipt: Receipt, tolerance_pct: Decimal) -> None:
         require_side(actor, [Side.INTERNAL], "record receipts")
         for received in receipt.lines:
@@ -420,10 +593,16 @@ class PurchaseOrder(Aggregate):
             if not within_tolerance(
                 line.received_qty + received.accepted, line.quantity, tolerance_pct
             ):
+                # The percent sign goes with the value: "% o" in a msgid reads as a printf
+                # placeholder to the catalog tools, which then refuse its translation.
                 raise DomainError(
-                    f"Line {line.line_no}: accepting {received.accepted} more would make "
-                    f"{line.received_qty + received.accepted} of {line.quantity} ordered, "
-                    f"beyond the {tolerance_pct}% over-receipt tolerance."
+                    "Line {line_no}: accepting {more} more would make {total} of {ordered} "
+                    "ordered, beyond the {tolerance} over-receipt tolerance.",
+                    line_no=line.line_no,
+                    more=received.accepted,
+                    total=line.received_qty + received.accepted,
+                    ordered=line.quantity,
+                    tolerance=f"{tolerance_pct}%",
                 )
         accepting = {received.line_no: received.accepted for received in receipt.lines}
         turning_away = {received.line_no: received.rejected for received in receipt.lines}
@@ -462,8 +641,9 @@ class PurchaseOrder(Aggregate):
             raise DomainError("Say why the purchase order is cancelled.")
         if self.status in (POStatus.ACKNOWLEDGED, POStatus.IN_FULFILMENT):
             raise DomainError(
-                f"Purchase order {self.number} is acknowledged by the supplier; "
-                "open a change request to cancel it."
+                "Purchase order {number} is acknowledged by the supplier; open a change "
+                "request to cancel it.",
+                number=self.number,
             )
         before = self._move(POMove.CANCEL)
         self.record(
@@ -497,12 +677,20 @@ class PurchaseOrder(Aggregate):
         add_comment(self, actor, text, internal_only=internal_only)
 
 
+def _quantities(shipment: Shipment) -> dict[int, Decimal]:
+    return {line.line_no: line.quantity for line in shipment.lines}
+
+
 def require_party(actor: Actor, partner: Side, org: str, order: str) -> None:
     """Only our staff and the order's own supplier or customer take part in its timeline."""
     if actor.side == Side.INTERNAL:
         return
     if actor.side != partner or actor.org != org:
-        raise DomainError(f"Only our staff and the {partner.value} of {order} can write on it.")
+        raise DomainError(
+            "Only our staff and the {partner} of {order} can write on it.",
+            partner=partner.value,
+            order=order,
+        )
 
 
 def add_comment(order: Aggregate, actor: Actor, text: str, *, internal_only: bool) -> None:
@@ -550,11 +738,13 @@ class SalesLine:
         if self.line_no < 1:
             raise DomainError("Line numbers start at 1.")
         if not self.item.strip():
-            raise DomainError(f"Line {self.line_no} needs an item code.")
+            raise DomainError("Line {line_no} needs an item code.", line_no=self.line_no)
         if self.quantity <= 0:
-            raise DomainError(f"Quantity on line {self.line_no} must be more than zero.")
+            raise DomainError(
+                "Quantity on line {line_no} must be more than zero.", line_no=self.line_no
+            )
         if self.unit_price < 0:
-            raise DomainError(f"Price on line {self.line_no} cannot be negative.")
+            raise DomainError("Price on line {line_no} cannot be negative.", line_no=self.line_no)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -606,7 +796,9 @@ class SalesOrder(Aggregate):
         if len(set(line_numbers)) != len(line_numbers):
             raise DomainError("Each line of a sales order needs its own line number.")
         if len(currency) != 3 or not currency.isalpha():
-            raise DomainError(f"Currency must be a three-letter ISO code (got {currency!r}).")
+            raise DomainError(
+                "Currency must be a three-letter ISO code (got {currency!r}).", currency=currency
+            )
         if not (contact_email.strip() or contact_phone.strip()):
             raise DomainError("A sales order needs the customer's contact e-mail or phone.")
         so = cls(
@@ -634,7 +826,9 @@ class SalesOrder(Aggregate):
         for line in self.lines:
             if line.line_no == line_no:
                 return line
-        raise NotFound(f"Sales order {self.number} has no line {line_no}.")
+        raise NotFound(
+            "Sales order {number} has no line {line_no}.", number=self.number, line_no=line_no
+        )
 
     def _move(self, move: SOMove) -> SOStatus:
         before = self.status
@@ -654,12 +848,21 @@ class SalesOrder(Aggregate):
         if handling_days < 0:
             raise DomainError("Handling days cannot be negative.")
         if po_line.cancelled:
-            raise DomainError(f"Line {ref.line_no} of purchase order {ref.po_number} is cancelled.")
+            raise DomainError(
+                "Line {line_no} of purchase order {number} is cancelled.",
+                line_no=ref.line_no,
+                number=ref.po_number,
+            )
         line = self.line(line_no)
         if line.item != po_line.item:
             raise DomainError(
-                f"Sales line {line_no} is for item {line.item}, but purchase order line "
-                f"{ref.po_number}/{ref.line_no} is for {po_line.item}."
+                "Sales line {line_no} is for item {item}, but purchase order line "
+                "{po_number}/{po_line_no} is for {po_item}.",
+                line_no=line_no,
+                item=line.item,
+                po_number=ref.po_number,
+                po_line_no=ref.line_no,
+                po_item=po_line.item,
             )
         before = line.link
         line.link = ref

@@ -38,12 +38,15 @@ class Receipt:
         for line in self.lines:
             if line.received <= 0:
                 raise DomainError(
-                    f"Received quantity on line {line.line_no} must be more than zero."
+                    "Received quantity on line {line_no} must be more than zero.",
+                    line_no=line.line_no,
                 )
             if line.rejected < 0 or line.rejected > line.received:
                 raise DomainError(
-                    f"Rejected quantity on line {line.line_no} must be between zero "
-                    f"and the quantity received ({line.received})."
+                    "Rejected quantity on line {line_no} must be between zero and the "
+                    "quantity received ({received}).",
+                    line_no=line.line_no,
+                    received=line.received,
                 )
 
     def to_data(self) -> dict[str, Any]:

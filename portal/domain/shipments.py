@@ -36,7 +36,8 @@ class Shipment:
         for line in self.lines:
             if line.quantity <= 0:
                 raise DomainError(
-                    f"Shipped quantity on line {line.line_no} must be more than zero."
+                    "Shipped quantity on line {line_no} must be more than zero.",
+                    line_no=line.line_no,
                 )
         if self.expected_arrival is not None and self.expected_arrival < self.ship_date:
             raise DomainError("The expected arrival cannot be before the ship date.")

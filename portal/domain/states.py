@@ -51,6 +51,9 @@ class POMove(StrEnum):
     OPEN_CHANGE_REQUEST = "open a change request on"
     SHIP = "post a shipment on"
     SHIP_ALL = "ship the rest of"
+    CORRECT_SHIPMENT = "correct a shipment on"
+    TAKE_BACK = "take back goods shipped on"
+    TAKE_BACK_ALL = "take back every shipment of"
     RECEIVE = "record a receipt on"
     RECEIVE_ALL = "receive the rest of"
     RECEIVE_SHORT = "turn away goods shipped on"
@@ -100,10 +103,15 @@ PO_TRANSITIONS: dict[tuple[POStatus, POMove], POStatus] = {
     (_PO.IN_FULFILMENT, POMove.CHANGES_AGREED): _PO.IN_FULFILMENT,
     (_PO.IN_FULFILMENT, POMove.SHIP): _PO.IN_FULFILMENT,
     (_PO.IN_FULFILMENT, POMove.SHIP_ALL): _PO.SHIPPED,
+    (_PO.IN_FULFILMENT, POMove.CORRECT_SHIPMENT): _PO.IN_FULFILMENT,
+    (_PO.IN_FULFILMENT, POMove.TAKE_BACK_ALL): _PO.ACKNOWLEDGED,
     (_PO.IN_FULFILMENT, POMove.RECEIVE): _PO.IN_FULFILMENT,
     (_PO.IN_FULFILMENT, POMove.RECEIVE_ALL): _PO.RECEIVED,
     (_PO.IN_FULFILMENT, POMove.CANCEL): _PO.CANCELLED,
     (_PO.IN_FULFILMENT, POMove.CLOSE): _PO.CLOSED,
+    (_PO.SHIPPED, POMove.CORRECT_SHIPMENT): _PO.SHIPPED,
+    (_PO.SHIPPED, POMove.TAKE_BACK): _PO.IN_FULFILMENT,
+    (_PO.SHIPPED, POMove.TAKE_BACK_ALL): _PO.ACKNOWLEDGED,
     (_PO.SHIPPED, POMove.RECEIVE): _PO.SHIPPED,
     (_PO.SHIPPED, POMove.RECEIVE_SHORT): _PO.IN_FULFILMENT,
     (_PO.SHIPPED, POMove.RECEIVE_ALL): _PO.RECEIVED,
@@ -113,7 +121,10 @@ PO_TRANSITIONS: dict[tuple[POStatus, POMove], POStatus] = {
 """(status, move) -> status after it. `CANCEL` from acknowledged or in fulfilment is only
 reached through an approved change request, which the supplier has agreed to. Goods turned
 away at receipt (`RECEIVE_SHORT`) put a shipped order back in fulfilment until the supplier
-replaces them; `CLOSE` before everything arrived is the buyer settling for what came."""
+replaces them; `CLOSE` before everything arrived is the buyer settling for what came.
+A shipment corrected or cancelled before receipt may leave lines short again (`TAKE_BACK`: a
+shipped order is back in fulfilment) or leave nothing shipped or received at all
+(`TAKE_BACK_ALL`: the order is acknowledged, as before its first shipment)."""
 
 _SO = SOStatus
 SO_TRANSITIONS: dict[tuple[SOStatus, SOMove], SOStatus] = {
@@ -146,21 +157,36 @@ def _word(status: StrEnum) -> str:
 def po_move(status: POStatus, move: POMove, number: str) -> POStatus:
     after = PO_TRANSITIONS.get((status, move))
     if after is None:
-        raise DomainError(f"Cannot {move.value} purchase order {number}: it is {_word(status)}.")
+        raise DomainError(
+            "Cannot {move} purchase order {number}: it is {status}.",
+            move=move.value,
+            number=number,
+            status=_word(status),
+        )
     return after
 
 
 def so_move(status: SOStatus, move: SOMove, number: str) -> SOStatus:
     after = SO_TRANSITIONS.get((status, move))
     if after is None:
-        raise DomainError(f"Cannot {move.value} sales order {number}: it is {_word(status)}.")
+        raise DomainError(
+            "Cannot {move} sales order {number}: it is {status}.",
+            move=move.value,
+            number=number,
+            status=_word(status),
+        )
     return after
 
 
 def cr_move(status: CRStatus, move: CRMove, number: str) -> CRStatus:
     after = CR_TRANSITIONS.get((status, move))
     if after is None:
-        raise DomainError(f"Cannot {move.value} change request {number}: it is {_word(status)}.")
+        raise DomainError(
+            "Cannot {move} change request {number}: it is {status}.",
+            move=move.value,
+            number=number,
+            status=_word(status),
+        )
     return after
 
 

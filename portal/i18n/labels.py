@@ -51,6 +51,8 @@ EVENT_KINDS: dict[str, str] = {
     "cr.countered": N_("Change request countered"),
     "cr.withdrawn": N_("Change request withdrawn"),
     "shipment.posted": N_("Shipment posted"),
+    "shipment.corrected": N_("Shipment corrected"),
+    "shipment.cancelled": N_("Shipment cancelled"),
     "receipt.recorded": N_("Receipt recorded"),
     "comment.added": N_("Comment added"),
     "so.created": N_("Sales order created"),

@@ -107,12 +107,12 @@ def _labels(i18n: I18n, words: dict[str, str]) -> dict[str, str]:
     return {code: i18n.gettext(text) for code, text in words.items()}
 
 
-def _refused(error: DomainError) -> str:
-    """The message shown next to a refused form. An unknown record is not a refusal: it
-    propagates as the 404 every other page gives."""
+def _refused(i18n: I18n, error: DomainError) -> str:
+    """The message shown next to a refused form, in the reader's language. An unknown record
+    is not a refusal: it propagates as the 404 every other page gives."""
     if isinstance(error, NotFound):
         raise error
-    return error.message
+    return i18n.explain(error)
 
 
 def _see_other(path: str) -> Response[Any]:
@@ -235,7 +235,7 @@ async def create_organisation(
             accounts.CreateOrganisation(code=data.code, name=data.name, kind=data.kind),
         )
     except DomainError as error:
-        return await _organisations_page(view, actor, data, _refused(error))
+        return await _organisations_page(view, actor, data, _refused(view.i18n, error))
     return _see_other(f"{ORGANISATIONS}/{made.code}")
 
 
@@ -289,7 +289,7 @@ async def update_organisation(
             _uow(db), actor, accounts.UpdateOrganisation(code=code, name=data.name, kind=data.kind)
         )
     except DomainError as error:
-        return await _organisation_page(view, actor, code, form, _refused(error))
+        return await _organisation_page(view, actor, code, form, _refused(view.i18n, error))
     return _see_other(f"{ORGANISATIONS}/{code}")
 
 
@@ -353,7 +353,7 @@ async def create_user(
             ),
         )
     except DomainError as error:
-        return await _users_page(view, actor, "", data, _refused(error))
+        return await _users_page(view, actor, "", data, _refused(view.i18n, error))
     return _see_other(f"{USERS}/{made.id}")
 
 
@@ -422,7 +422,7 @@ async def update_user(
             ),
         )
     except DomainError as error:
-        return await _user_page(view, actor, user_id, data, _refused(error))
+        return await _user_page(view, actor, user_id, data, _refused(view.i18n, error))
     return _see_other(f"{USERS}/{user_id}")
 
 
@@ -436,7 +436,7 @@ async def disable_user(
     try:
         await accounts.disable_user(_uow(db), actor, accounts.DisableUser(user_id=user_id))
     except DomainError as error:
-        return await _user_page(view, actor, user_id, error=_refused(error))
+        return await _user_page(view, actor, user_id, error=_refused(view.i18n, error))
     return _see_other(f"{USERS}/{user_id}")
 
 
@@ -450,7 +450,7 @@ async def enable_user(
     try:
         await accounts.enable_user(_uow(db), actor, accounts.EnableUser(user_id=user_id))
     except DomainError as error:
-        return await _user_page(view, actor, user_id, error=_refused(error))
+        return await _user_page(view, actor, user_id, error=_refused(view.i18n, error))
     return _see_other(f"{USERS}/{user_id}")
 
 
@@ -467,7 +467,7 @@ async def invite_user(
     try:
         sent = await invitations.invite(db, settings, actor, user_id)
     except DomainError as error:
-        return await _user_page(view, actor, user_id, error=_refused(error))
+        return await _user_page(view, actor, user_id, error=_refused(view.i18n, error))
     return await _user_page(view, actor, user_id, invitation=sent)
 
 
@@ -541,7 +541,7 @@ async def register_client(
             ),
         )
     except DomainError as error:
-        return await _clients_page(view, actor, "", data, _refused(error))
+        return await _clients_page(view, actor, "", data, _refused(view.i18n, error))
     return _secret_page(view, issued, rotated=False)
 
 
@@ -585,7 +585,7 @@ async def rotate_secret(
             _uow(db), actor, clients.RotateSecret(client_id=client_id)
         )
     except DomainError as error:
-        return await _client_page(view, actor, client_id, _refused(error))
+        return await _client_page(view, actor, client_id, _refused(view.i18n, error))
     return _secret_page(view, issued, rotated=True)
 
 
@@ -599,7 +599,7 @@ async def disable_client(
     try:
         await clients.disable_client(_uow(db), actor, clients.DisableClient(client_id=client_id))
     except DomainError as error:
-        return await _client_page(view, actor, client_id, _refused(error))
+        return await _client_page(view, actor, client_id, _refused(view.i18n, error))
     return _see_other(f"{CLIENTS}/{client_id}")
 
 
@@ -691,7 +691,7 @@ async def set_identity_provider(
             ),
         )
     except DomainError as error:
-        return await _provider_page(view, actor, settings, code, data, _refused(error))
+        return await _provider_page(view, actor, settings, code, data, _refused(view.i18n, error))
     return _see_other(f"{ORGANISATIONS}/{code}")
 
 
@@ -712,7 +712,7 @@ async def clear_identity_provider(
             _uow(db), actor, clients.ClearIdentityProvider(org=code)
         )
     except DomainError as error:
-        return await _provider_page(view, actor, settings, code, None, _refused(error))
+        return await _provider_page(view, actor, settings, code, None, _refused(view.i18n, error))
     return _see_other(f"{ORGANISATIONS}/{code}")
 
 

@@ -11,7 +11,9 @@ nothing reaches a reader that the page itself would not show. Channels:
 SSE event names: `changed` (something the reader may see moved; `id:` is the stream's seq on an
 order page, the change's time on a list), and a comment line every `KEEPALIVE_SECONDS` so proxies
 keep the connection and a closed tab is noticed. A reconnecting browser sends the last id it saw
-(`Last-Event-ID`) and gets one `changed` at once if it missed anything.
+(`Last-Event-ID`) and gets one `changed` at once if it missed anything. A page puts the id of
+what it shows in the URL (`?after=`), so a change committed between rendering the page and
+opening the stream is not lost either.
 
 The channels backend is in-memory: one web process (the embedded default) sees all its changes.
 """
@@ -141,7 +143,9 @@ async def _events(
 
 
 def _last_event_id(request: Request[Any, Any, Any]) -> str | None:
-    return request.headers.get("last-event-id") or None
+    """What the reader has seen: the stream's own `Last-Event-ID` on a reconnection, else what
+    the page was rendered from."""
+    return request.headers.get("last-event-id") or request.query_params.get("after") or None
 
 
 @get(

@@ -23,15 +23,12 @@ from portal.db.queries import Page
 from portal.db.repositories import Organisations, for_update
 from portal.domain import accounts as rules
 from portal.domain.actors import Actor, ActorKind, Side, Via
-from portal.domain.errors import DomainError, NotFound
+from portal.domain.errors import DomainError, NotFound, Phrase
 from portal.domain.events import Event, EventKind, decode_audience, org_stream
 from portal.services.unit_of_work import UnitOfWork
 
 CLI_ACTOR_NAME = "cli"
 """The command line acts as `Actor.system("cli")`; no request can make that actor."""
-
-NOT_FOR_YOU = "Only an administrator of the portal's own organisation can do this."
-
 
 # --- Who may administer ------------------------------------------------------------------------
 
@@ -49,7 +46,7 @@ async def require_admin(actor: Actor) -> None:
         and await Organisations().kind_of(actor.org) == "internal"
     ):
         return
-    raise NotFound(NOT_FOR_YOU)
+    raise NotFound("Only an administrator of the portal's own organisation can do this.")
 
 
 def note(uow: UnitOfWork, record: rules.OrgRecord) -> None:
@@ -66,7 +63,7 @@ async def lock_organisation(code: str) -> dict[str, Any]:
         .run()
     )
     if row is None:
-        raise NotFound(f"Organisation {code.strip()!r} was not found.")
+        raise NotFound("Organisation {code!r} was not found.", code=code.strip())
     return row
 
 
@@ -137,7 +134,7 @@ async def organisation(actor: Actor, code: str) -> OrganisationInfo:
     await require_admin(actor)
     row = await t.Organisation.select().where(t.Organisation.code == code).first().run()
     if row is None:
-        raise NotFound(f"Organisation {code!r} was not found.")
+        raise NotFound("Organisation {code!r} was not found.", code=code)
     return _organisation(row)
 
 
@@ -153,7 +150,7 @@ async def user(actor: Actor, user_id: int) -> UserInfo:
     await require_admin(actor)
     row = await t.AppUser.select().where(t.AppUser.id == user_id).first().run()
     if row is None:
-        raise NotFound(f"User {user_id} was not found.")
+        raise NotFound("User {user_id} was not found.", user_id=user_id)
     return _user(row)
 
 
@@ -166,7 +163,7 @@ async def user_by_email(actor: Actor, address: str) -> UserInfo:
         .run()
     )
     if row is None:
-        raise NotFound(f"No user has the e-mail address {address.strip()!r}.")
+        raise NotFound("No user has the e-mail address {address!r}.", address=address.strip())
     return _user(row)
 
 
@@ -286,11 +283,11 @@ async def create_organisation(
 ) -> OrganisationInfo:
     await require_admin(actor)
     code = rules.org_code(cmd.code)
-    name = rules.required_text(cmd.name, "The organisation's name")
+    name = rules.required_text(cmd.name, Phrase("The organisation's name"))
     kind = rules.org_kind(cmd.kind)
     async with uow:
         if await t.Organisation.exists().where(t.Organisation.code == code).run():
-            raise DomainError(f"An organisation with the code {code} already exists.")
+            raise DomainError("An organisation with the code {code} already exists.", code=code)
         await t.Organisation.insert(
             t.Organisation(code=code, name=name, kind=kind, created_at=uow.now)
         ).run()
@@ -315,26 +312,28 @@ async def _check_kind_change(code: str, kind: str) -> None:
         )
         if misfit:
             raise DomainError(
-                f"A {kind} organisation cannot have a {misfit['role']!r} user or client; change "
-                "their roles first."
+                "A {kind} organisation cannot have a {role!r} user or client; change "
+                "their roles first.",
+                kind=kind,
+                role=misfit["role"],
             )
     if (
         kind not in ("supplier", "both")
         and await t.PurchaseOrder.exists().where(t.PurchaseOrder.supplier == code).run()
     ):
-        raise DomainError(f"{code} supplies purchase orders, so it must stay a supplier.")
+        raise DomainError("{code} supplies purchase orders, so it must stay a supplier.", code=code)
     if (
         kind not in ("customer", "both")
         and await t.SalesOrder.exists().where(t.SalesOrder.customer == code).run()
     ):
-        raise DomainError(f"{code} has sales orders, so it must stay a customer.")
+        raise DomainError("{code} has sales orders, so it must stay a customer.", code=code)
 
 
 async def update_organisation(
     uow: UnitOfWork, actor: Actor, cmd: UpdateOrganisation
 ) -> OrganisationInfo:
     await require_admin(actor)
-    name = rules.required_text(cmd.name, "The organisation's name")
+    name = rules.required_text(cmd.name, Phrase("The organisation's name"))
     kind = rules.org_kind(cmd.kind)
     async with uow:
         row = await lock_organisation(cmd.code)
@@ -393,14 +392,16 @@ async def create_user(uow: UnitOfWork, actor: Actor, cmd: CreateUser) -> UserInf
     their organisation's identity provider)."""
     await require_admin(actor)
     address = rules.email(cmd.email)
-    name = rules.required_text(cmd.name, "The user's name")
+    name = rules.required_text(cmd.name, Phrase("The user's name"))
     language = rules.locale(cmd.locale)
     zone = rules.time_zone(cmd.time_zone)
     async with uow:
         org = await lock_organisation(cmd.org)
         role = rules.role_for_kind(cmd.role, org["kind"], ORG_ROLES[org["kind"]])
         if await t.AppUser.exists().where(Lower(t.AppUser.email) == address).run():
-            raise DomainError(f"A user with the e-mail address {address} already exists.")
+            raise DomainError(
+                "A user with the e-mail address {address} already exists.", address=address
+            )
         inserted = (
             await t.AppUser.insert(
                 t.AppUser(
@@ -449,11 +450,11 @@ async def _lock_user(user_id: int) -> dict[str, Any]:
     """The user's row, after their organisation's row is locked (always in that order)."""
     row = await t.AppUser.select(t.AppUser.org).where(t.AppUser.id == user_id).first().run()
     if row is None:
-        raise NotFound(f"User {user_id} was not found.")
+        raise NotFound("User {user_id} was not found.", user_id=user_id)
     await lock_organisation(row["org"])
     found = await for_update(t.AppUser.select().where(t.AppUser.id == user_id)).first().run()
     if found is None:
-        raise NotFound(f"User {user_id} was not found.")
+        raise NotFound("User {user_id} was not found.", user_id=user_id)
     return found
 
 
@@ -463,7 +464,7 @@ def _is_self(actor: Actor, user_id: int) -> bool:
 
 async def update_user(uow: UnitOfWork, actor: Actor, cmd: UpdateUser) -> UserInfo:
     await require_admin(actor)
-    name = rules.required_text(cmd.name, "The user's name")
+    name = rules.required_text(cmd.name, Phrase("The user's name"))
     language = rules.locale(cmd.locale)
     zone = rules.time_zone(cmd.time_zone)
     async with uow:
@@ -551,7 +552,7 @@ async def disable_user(uow: UnitOfWork, actor: Actor, cmd: DisableUser) -> UserI
     async with uow:
         row = await _lock_user(cmd.user_id)
         if not row["active"]:
-            raise DomainError(f"{row['email']} is already disabled.")
+            raise DomainError("{email} is already disabled.", email=row["email"])
         await t.AppUser.update({t.AppUser.active: False}).where(t.AppUser.id == cmd.user_id).run()
         sessions, families = await end_access_of_user(cmd.user_id, uow.now, "user_disabled")
         record = rules.OrgRecord(version=0, code=row["org"])
@@ -577,7 +578,7 @@ async def enable_user(uow: UnitOfWork, actor: Actor, cmd: EnableUser) -> UserInf
     async with uow:
         row = await _lock_user(cmd.user_id)
         if row["active"]:
-            raise DomainError(f"{row['email']} is already active.")
+            raise DomainError("{email} is already active.", email=row["email"])
         await t.AppUser.update({t.AppUser.active: True}).where(t.AppUser.id == cmd.user_id).run()
         record = rules.OrgRecord(version=0, code=row["org"])
         record.changed(

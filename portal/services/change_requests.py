@@ -10,7 +10,7 @@ from enum import StrEnum
 from portal.domain import changes
 from portal.domain.actors import Actor
 from portal.domain.changes import ChangeRequest, LineChange
-from portal.domain.errors import DomainError, check_version
+from portal.domain.errors import DomainError, Phrase, check_version
 from portal.services.propagation import follow_promises
 from portal.services.unit_of_work import UnitOfWork
 
@@ -52,7 +52,8 @@ async def open_change_request(
 ) -> ChangeRequest:
     async with uow:
         po = await uow.purchase_orders.get(actor, cmd.po_number)
-        check_version(f"Purchase order {po.number}", po.version, cmd.version)
+        check_version(Phrase("Purchase order {number}", number=po.number), po.version, cmd.version)
+        changes.require_dates_from(cmd.changes, uow.now.date())
         cr = changes.open_change_request(
             po,
             actor,
@@ -73,7 +74,7 @@ async def open_change_request(
 async def decide_change_request(uow: UnitOfWork, actor: Actor, cmd: DecideChangeRequest) -> Decided:
     async with uow:
         cr = await uow.change_requests.get(actor, cmd.number)
-        check_version(f"Change request {cr.number}", cr.version, cmd.version)
+        check_version(Phrase("Change request {number}", number=cr.number), cr.version, cmd.version)
         po = await uow.purchase_orders.get(actor, cr.po_number)
         new = None
         if cmd.verdict == Verdict.APPROVE:
@@ -85,6 +86,7 @@ async def decide_change_request(uow: UnitOfWork, actor: Actor, cmd: DecideChange
         else:
             if not cmd.changes:
                 raise DomainError("A counter proposal needs at least one change of its own.")
+            changes.require_dates_from(cmd.changes, uow.now.date())
             new = changes.counter(
                 po,
                 cr,

@@ -20,7 +20,7 @@ from portal.db.repositories import for_update
 from portal.domain import accounts as rules
 from portal.domain.actors import Actor
 from portal.domain.credentials import digest, new_secret
-from portal.domain.errors import DomainError, NotFound
+from portal.domain.errors import DomainError, NotFound, Phrase
 from portal.domain.events import EventKind
 from portal.services.accounts import lock_organisation, note, require_admin, revoke_client_families
 from portal.services.unit_of_work import UnitOfWork
@@ -76,7 +76,7 @@ async def client(actor: Actor, client_id: str) -> ClientInfo:
     await require_admin(actor)
     row = await t.OAuthClient.select().where(t.OAuthClient.client_id == client_id).first().run()
     if row is None:
-        raise NotFound(f"Client {client_id!r} was not found.")
+        raise NotFound("Client {client_id!r} was not found.", client_id=client_id)
     return _client(row)
 
 
@@ -109,8 +109,10 @@ def _role(asked: str, org: dict[str, Any]) -> str:
     if not asked:
         if len(roles) != 1:
             raise DomainError(
-                f"Organisation {org['code']} may have clients of the roles {', '.join(roles)}; "
-                "say which one this client is."
+                "Organisation {code} may have clients of the roles {roles}; say which "
+                "one this client is.",
+                code=org["code"],
+                roles=", ".join(roles),
             )
         return roles[0]
     return rules.role_for_kind(asked, org["kind"], roles)
@@ -128,8 +130,10 @@ def _scopes(asked: tuple[str, ...], role: str, grant_types: tuple[str, ...]) -> 
     refused = sorted(wanted - allowed)
     if refused:
         raise DomainError(
-            f"Scope {refused[0]!r} is not allowed for a {role} client; allowed: "
-            f"{s.render(allowed)}."
+            "Scope {scope!r} is not allowed for a {role} client; allowed: {allowed}.",
+            scope=refused[0],
+            role=role,
+            allowed=s.render(allowed),
         )
     return wanted
 
@@ -145,7 +149,7 @@ def _redirect_uris(given: tuple[str, ...], grant_types: tuple[str, ...]) -> tupl
 
 async def register_client(uow: UnitOfWork, actor: Actor, cmd: RegisterClient) -> IssuedSecret:
     await require_admin(actor)
-    name = rules.required_text(cmd.name, "The client's name")
+    name = rules.required_text(cmd.name, Phrase("The client's name"))
     grant_types = rules.grant_types(cmd.grant_types)
     redirect_uris = _redirect_uris(cmd.redirect_uris, grant_types)
     async with uow:
@@ -201,7 +205,7 @@ async def _lock_client(client_id: str) -> dict[str, Any]:
         .run()
     )
     if row is None:
-        raise NotFound(f"Client {client_id!r} was not found.")
+        raise NotFound("Client {client_id!r} was not found.", client_id=client_id)
     await lock_organisation(row["org"])
     found = (
         await for_update(t.OAuthClient.select().where(t.OAuthClient.client_id == client_id))
@@ -209,7 +213,7 @@ async def _lock_client(client_id: str) -> dict[str, Any]:
         .run()
     )
     if found is None:
-        raise NotFound(f"Client {client_id!r} was not found.")
+        raise NotFound("Client {client_id!r} was not found.", client_id=client_id)
     if found["first_party"]:
         raise DomainError("The portal's own web client is managed by the portal itself.")
     return found
@@ -222,7 +226,7 @@ async def rotate_secret(uow: UnitOfWork, actor: Actor, cmd: RotateSecret) -> Iss
     async with uow:
         row = await _lock_client(cmd.client_id)
         if not row["active"]:
-            raise DomainError(f"Client {cmd.client_id} is disabled.")
+            raise DomainError("Client {client_id} is disabled.", client_id=cmd.client_id)
         secret = new_secret()
         await (
             t.OAuthClient.update({t.OAuthClient.secret_hash: digest(secret)})
@@ -246,7 +250,7 @@ async def disable_client(uow: UnitOfWork, actor: Actor, cmd: DisableClient) -> C
     async with uow:
         row = await _lock_client(cmd.client_id)
         if not row["active"]:
-            raise DomainError(f"Client {cmd.client_id} is already disabled.")
+            raise DomainError("Client {client_id} is already disabled.", client_id=cmd.client_id)
         await (
             t.OAuthClient.update({t.OAuthClient.active: False})
             .where(t.OAuthClient.client_id == cmd.client_id)
@@ -323,13 +327,13 @@ async def set_identity_provider(
 ) -> IdentityProviderInfo:
     await require_admin(actor)
     issuer = rules.issuer(cmd.issuer)
-    client_id = rules.required_text(cmd.client_id, "The provider's client id")
+    client_id = rules.required_text(cmd.client_id, Phrase("The provider's client id"))
     scope = " ".join(dict.fromkeys(cmd.scope.split()))
     if s.OPENID not in scope.split():
         raise DomainError("The provider's scopes must include openid.")
     async with uow:
         org = await lock_organisation(cmd.org)
-        name = rules.required_text(cmd.name or org["name"], "The sign-in button's name")
+        name = rules.required_text(cmd.name or org["name"], Phrase("The sign-in button's name"))
         old = await t.IdentityProvider.select().where(t.IdentityProvider.org == org["code"]).run()
         secret = cmd.client_secret.strip() or (old[0]["client_secret"] if old else "")
         if not secret:
@@ -388,7 +392,7 @@ async def clear_identity_provider(
         org = await lock_organisation(cmd.org)
         old = await t.IdentityProvider.select().where(t.IdentityProvider.org == org["code"]).run()
         if not old:
-            raise DomainError(f"Organisation {org['code']} has no identity provider.")
+            raise DomainError("Organisation {code} has no identity provider.", code=org["code"])
         await t.IdentityProvider.delete().where(t.IdentityProvider.org == org["code"]).run()
         record = rules.OrgRecord(version=0, code=org["code"])
         record.changed(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from portal.domain import changes
 from portal.domain.actors import Actor
-from portal.domain.errors import DomainError, check_version
+from portal.domain.errors import DomainError, Phrase, check_version
 from portal.domain.orders import POLine, PurchaseOrder
 from portal.services.unit_of_work import UnitOfWork
 
@@ -44,10 +44,12 @@ async def issue_purchase_order(
 ) -> PurchaseOrder:
     async with uow:
         if await uow.organisations.kind_of(cmd.supplier) not in ("supplier", "both"):
-            raise DomainError(f"{cmd.supplier!r} is not a supplier known to the portal.")
+            raise DomainError(
+                "{supplier!r} is not a supplier known to the portal.", supplier=cmd.supplier
+            )
         number = cmd.number or await uow.counters.next("PO", uow.now.date())
         if await uow.purchase_orders.exists(number):
-            raise DomainError(f"Purchase order {number} already exists.")
+            raise DomainError("Purchase order {number} already exists.", number=number)
         po = PurchaseOrder.create(
             actor,
             number=number,
@@ -64,7 +66,7 @@ async def issue_purchase_order(
 async def issue_draft(uow: UnitOfWork, actor: Actor, cmd: IssueDraft) -> PurchaseOrder:
     async with uow:
         po = await uow.purchase_orders.get(actor, cmd.number)
-        check_version(f"Purchase order {po.number}", po.version, cmd.version)
+        check_version(Phrase("Purchase order {number}", number=po.number), po.version, cmd.version)
         po.issue(actor)
         await uow.save(po)
         await uow.commit()
@@ -76,7 +78,7 @@ async def cancel_purchase_order(
 ) -> PurchaseOrder:
     async with uow:
         po = await uow.purchase_orders.get(actor, cmd.number)
-        check_version(f"Purchase order {po.number}", po.version, cmd.version)
+        check_version(Phrase("Purchase order {number}", number=po.number), po.version, cmd.version)
         open_requests = await uow.change_requests.open_on(actor, po.number)
         changes.cancel_order(po, actor, cmd.reason, open_requests)
         await uow.save(po)
@@ -91,7 +93,7 @@ async def close_purchase_order(
 ) -> PurchaseOrder:
     async with uow:
         po = await uow.purchase_orders.get(actor, cmd.number)
-        check_version(f"Purchase order {po.number}", po.version, cmd.version)
+        check_version(Phrase("Purchase order {number}", number=po.number), po.version, cmd.version)
         po.close(actor)
         await uow.save(po)
         await uow.commit()

@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from portal.domain.actors import Actor
-from portal.domain.errors import DomainError, check_version
+from portal.domain.errors import DomainError, Phrase, check_version
 from portal.domain.orders import LineRef, SalesLine, SalesOrder
 from portal.services.unit_of_work import UnitOfWork
 
@@ -54,10 +54,12 @@ class AdvanceSalesOrder:
 async def create_sales_order(uow: UnitOfWork, actor: Actor, cmd: CreateSalesOrder) -> SalesOrder:
     async with uow:
         if await uow.organisations.kind_of(cmd.customer) not in ("customer", "both"):
-            raise DomainError(f"{cmd.customer!r} is not a customer known to the portal.")
+            raise DomainError(
+                "{customer!r} is not a customer known to the portal.", customer=cmd.customer
+            )
         number = cmd.number or await uow.counters.next("SO", uow.now.date())
         if await uow.sales_orders.exists(number):
-            raise DomainError(f"Sales order {number} already exists.")
+            raise DomainError("Sales order {number} already exists.", number=number)
         so = SalesOrder.create(
             actor,
             number=number,
@@ -78,7 +80,7 @@ async def link_sales_line(uow: UnitOfWork, actor: Actor, cmd: LinkSalesLine) -> 
         # moves, and taking the two locks in the same order keeps the two from deadlocking.
         po = await uow.purchase_orders.get(actor, cmd.po_number)
         so = await uow.sales_orders.get(actor, cmd.number)
-        check_version(f"Sales order {so.number}", so.version, cmd.version)
+        check_version(Phrase("Sales order {number}", number=so.number), so.version, cmd.version)
         handling = uow.rules.handling_days if cmd.handling_days is None else cmd.handling_days
         so.link_line(
             actor,
@@ -95,7 +97,7 @@ async def link_sales_line(uow: UnitOfWork, actor: Actor, cmd: LinkSalesLine) -> 
 async def advance_sales_order(uow: UnitOfWork, actor: Actor, cmd: AdvanceSalesOrder) -> SalesOrder:
     async with uow:
         so = await uow.sales_orders.get(actor, cmd.number)
-        check_version(f"Sales order {so.number}", so.version, cmd.version)
+        check_version(Phrase("Sales order {number}", number=so.number), so.version, cmd.version)
         on = cmd.on or uow.now.date()
         if cmd.step == Progress.SHIP:
             so.ship(actor, cmd.carrier, cmd.tracking_no, on)

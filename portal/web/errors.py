@@ -90,7 +90,7 @@ def exception_handlers(settings: Settings, env: Environment) -> ExceptionHandler
         return respond(
             request,
             status_of(exc),
-            exc.message,
+            i18n_for(request, settings).explain(exc),
             current_version=exc.current_version if isinstance(exc, Conflict) else None,
         )
 

@@ -13,6 +13,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations
 
+from portal.domain.errors import DomainError, Phrase, fill
 from portal.i18n import LOCALES, labels, translations
 
 LANG_PARAM = "lang"
@@ -89,6 +90,19 @@ class I18n:
 
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         return str(self.translations.ngettext(singular, plural, count))
+
+    def explain(self, error: DomainError | Phrase) -> str:
+        """A domain error's message in the reader's language (the Phrases and errors among its
+        values too); in English where the catalog has no translation or a broken one."""
+        values = {
+            name: self.explain(value) if isinstance(value, DomainError | Phrase) else value
+            for name, value in error.params.items()
+        }
+        try:
+            return fill(self.gettext(error.template), values)
+        except (KeyError, IndexError, ValueError):
+            # A translator's typo in a placeholder must not turn a refusal into a server error.
+            return str(error)
 
     def date(self, value: date | str | None) -> str:
         """A day, e.g. 2026年12月1日 / Dec 1, 2026; ISO text (as in event data) is accepted."""

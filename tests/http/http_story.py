@@ -23,10 +23,11 @@ from portal.auth.passwords import hash_password
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.domain.actors import Actor, ActorKind, Side, Via
+from portal.domain.changes import TolerancePolicy
 from portal.domain.orders import POLine, SalesLine
 from portal.domain.schedule import Schedule
 from portal.services.acknowledgements import Acknowledge, Decision, acknowledge
-from portal.services.promises import ChangePromise, change_promise
+from portal.services.promises import UpdatePromise, update_promise
 from portal.services.purchase_orders import IssuePurchaseOrder, issue_purchase_order
 from portal.services.sales_orders import (
     CreateSalesOrder,
@@ -34,7 +35,7 @@ from portal.services.sales_orders import (
     create_sales_order,
     link_sales_line,
 )
-from portal.services.unit_of_work import UnitOfWork
+from portal.services.unit_of_work import Rules, UnitOfWork
 from portal.settings import Settings
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -154,10 +155,11 @@ async def tell_the_story(db: Database) -> None:
         ),
     )
     await link_sales_line(uow(db), BUYER, LinkSalesLine("SO-1", so.version, 1, "PO-1", 1))
-    await change_promise(
-        uow(db),
+    # Within the supplier's tolerance (ten days), so the late promise applies at once.
+    await update_promise(
+        UnitOfWork(db, Rules(tolerance=TolerancePolicy(max_date_move_days=10)), clock=lambda: AT),
         SUPPLIER,
-        ChangePromise(
+        UpdatePromise(
             "PO-1",
             acknowledged.po.version,
             1,

@@ -26,7 +26,7 @@ from integration_support import (
 )
 
 from portal.db import tables as t
-from portal.domain.changes import ChangeKind, LineChange
+from portal.domain.changes import ChangeKind, LineChange, TolerancePolicy
 from portal.domain.errors import Conflict, DomainError
 from portal.domain.receipts import Receipt, ReceiptLine
 from portal.domain.shipments import Shipment, ShipmentLine
@@ -41,8 +41,8 @@ from portal.services.change_requests import (
     open_change_request,
 )
 from portal.services.fulfilment import PostShipment, RecordReceipt, post_shipment, record_receipt
-from portal.services.promises import ChangePromise, change_promise
-from portal.services.unit_of_work import UnitOfWork
+from portal.services.promises import UpdatePromise, update_promise
+from portal.services.unit_of_work import Rules, UnitOfWork
 
 UNIQUE_VIOLATION = (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
 LATER = date(2026, 4, 20)
@@ -67,7 +67,7 @@ async def _acknowledged(world: World) -> int:
 async def _received(world: World) -> int:
     po = await world.acknowledged_po(lines=[po_line(1, quantity="10")])
     shipment = Shipment("ASN-1", date(2026, 4, 8), "DHL", "", None, (ShipmentLine(1, Decimal(10)),))
-    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))
+    po = (await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))).po
     receipt = Receipt("GR-1", date(2026, 4, 9), None, (ReceiptLine(1, Decimal(10)),))
     po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, receipt))
     return po.version
@@ -109,10 +109,10 @@ STALE_CASES: dict[str, tuple[Callable[[World], Awaitable[int]], Command]] = {
         _issued,
         lambda w, v: acknowledge(w.uow(), SUPPLIER, Acknowledge("PO-1", v, Decision.ACCEPT)),
     ),
-    "change_promise": (
+    "update_promise": (
         _acknowledged,
-        lambda w, v: change_promise(
-            w.uow(), SUPPLIER, ChangePromise("PO-1", v, 1, on(LATER), "capacity")
+        lambda w, v: update_promise(
+            w.uow(), SUPPLIER, UpdatePromise("PO-1", v, 1, on(LATER), "capacity")
         ),
     ),
     "open_change_request": (
@@ -202,7 +202,9 @@ async def test_a_version_that_moves_between_read_and_save_is_a_conflict(world: W
 
 
 async def linked_world(world: World) -> int:
-    """An acknowledged PO-1 whose line 1 feeds SO-1: a promise change writes both orders."""
+    """An acknowledged PO-1 whose line 1 feeds SO-1: a promise change writes both orders
+    (the supplier may move a promise by ten days at once, LATER is that)."""
+    world.rules = Rules(tolerance=TolerancePolicy(max_date_move_days=10))
     po = await world.acknowledged_po()
     await world.create_so()
     await world.link("SO-1", 1, "PO-1", 1)
@@ -280,8 +282,8 @@ async def test_a_unique_violation_on_the_event_insert_rolls_back_both_orders(
     ).run()
     before = await world.snapshot()
     with pytest.raises(UNIQUE_VIOLATION):
-        await change_promise(
-            world.uow(), SUPPLIER, ChangePromise("PO-1", version, 1, on(LATER), "capacity")
+        await update_promise(
+            world.uow(), SUPPLIER, UpdatePromise("PO-1", version, 1, on(LATER), "capacity")
         )
     assert await world.snapshot() == before
 
@@ -299,8 +301,8 @@ async def test_a_clock_that_fails_at_commit_rolls_back(world: World) -> None:
 
     uow = world.uow(clock=clock)
     with pytest.raises(RuntimeError, match="clock unavailable"):
-        await change_promise(
-            uow, SUPPLIER, ChangePromise("PO-1", version, 1, on(LATER), "capacity")
+        await update_promise(
+            uow, SUPPLIER, UpdatePromise("PO-1", version, 1, on(LATER), "capacity")
         )
     assert calls == [AT]  # the first call (the command's `now`) worked
     assert await world.snapshot() == before
@@ -323,8 +325,8 @@ async def test_a_commit_that_fails_after_writing_rolls_back(world: World) -> Non
     before = await world.snapshot()
     uow = CommitFailsAfterWriting(world.db, world.rules, lambda: AT)
     with pytest.raises(RuntimeError, match="disk full"):
-        await change_promise(
-            uow, SUPPLIER, ChangePromise("PO-1", version, 1, on(LATER), "capacity")
+        await update_promise(
+            uow, SUPPLIER, UpdatePromise("PO-1", version, 1, on(LATER), "capacity")
         )
     # The command's events (one on the PO, one on the SO) were written, then undone.
     assert uow.events_seen == len(before["event"]) + 2
@@ -332,8 +334,8 @@ async def test_a_commit_that_fails_after_writing_rolls_back(world: World) -> Non
     assert uow.committed == []
 
     # Nothing was left locked or half-done: the same command, with the same version, works.
-    await change_promise(
-        world.uow(), SUPPLIER, ChangePromise("PO-1", version, 1, on(LATER), "capacity")
+    await update_promise(
+        world.uow(), SUPPLIER, UpdatePromise("PO-1", version, 1, on(LATER), "capacity")
     )
     assert (await world.po_row("PO-1"))["version"] == version + 1
     await world.sealed()
@@ -355,7 +357,7 @@ async def test_leaving_the_unit_of_work_without_commit_rolls_back(world: World) 
 async def test_a_committed_unit_of_work_keeps_its_events_for_publishing(world: World) -> None:
     version = await linked_world(world)
     uow = world.uow()
-    await change_promise(uow, SUPPLIER, ChangePromise("PO-1", version, 1, on(LATER), "capacity"))
+    await update_promise(uow, SUPPLIER, UpdatePromise("PO-1", version, 1, on(LATER), "capacity"))
     assert [(e.stream, e.kind) for e in uow.committed] == [
         ("po/PO-1", "line.promise_changed"),
         ("so/SO-1", "line.expected_date_changed"),
@@ -390,10 +392,10 @@ async def test_a_clock_that_fails_at_the_start_leaves_no_transaction_open(world:
         raise RuntimeError("clock unavailable")
 
     with pytest.raises(RuntimeError, match="clock unavailable"):
-        await change_promise(
+        await update_promise(
             world.uow(clock=broken),
             SUPPLIER,
-            ChangePromise("PO-1", version, 1, on(LATER), "capacity"),
+            UpdatePromise("PO-1", version, 1, on(LATER), "capacity"),
         )
     assert await world.snapshot() == before
     if not world.db.is_sqlite:
@@ -404,8 +406,8 @@ async def test_a_clock_that_fails_at_the_start_leaves_no_transaction_open(world:
         assert open_transactions[0]["n"] == 0
     # The next command gets the database at once (a leaked lock would make it time out).
     await asyncio.wait_for(
-        change_promise(
-            world.uow(), SUPPLIER, ChangePromise("PO-1", version, 1, on(LATER), "capacity")
+        update_promise(
+            world.uow(), SUPPLIER, UpdatePromise("PO-1", version, 1, on(LATER), "capacity")
         ),
         timeout=30,
     )

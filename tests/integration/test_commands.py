@@ -42,7 +42,7 @@ from portal.services.change_requests import (
 )
 from portal.services.comments import AddComment, OrderKind, add_comment
 from portal.services.fulfilment import PostShipment, RecordReceipt, post_shipment, record_receipt
-from portal.services.promises import ChangePromise, change_promise
+from portal.services.promises import UpdatePromise, update_promise
 from portal.services.unit_of_work import Rules
 
 LINES_DATA = [
@@ -213,7 +213,7 @@ async def test_close_purchase_order_after_everything_arrived(world: World) -> No
     shipment = Shipment(
         "ASN-1", date(2026, 4, 8), "DHL", "JD1", None, (ShipmentLine(1, Decimal(10)),)
     )
-    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))
+    po = (await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))).po
     receipt = Receipt("GR-1", date(2026, 4, 10), "ASN-1", (ReceiptLine(1, Decimal(10)),))
     po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, receipt))
     assert (await world.po_row("PO-1"))["status"] == "received"
@@ -377,7 +377,7 @@ async def test_close_purchase_order_short_from_in_fulfilment(world: World) -> No
     shipment = Shipment(
         "ASN-1", date(2026, 4, 8), "DHL", "JD1", None, (ShipmentLine(1, Decimal(60)),)
     )
-    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", version, shipment))
+    po = (await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", version, shipment))).po
     receipt = Receipt("GR-1", date(2026, 4, 10), "ASN-1", (ReceiptLine(1, Decimal(60)),))
     po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, receipt))
     assert (await world.po_row("PO-1"))["status"] == "in_fulfilment"
@@ -421,7 +421,7 @@ async def test_close_purchase_order_short_from_shipped(world: World) -> None:
         None,
         (ShipmentLine(1, Decimal(100)), ShipmentLine(2, Decimal(50))),
     )
-    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))
+    po = (await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))).po
     receipt = Receipt("GR-1", date(2026, 4, 10), "ASN-1", (ReceiptLine(1, Decimal(100)),))
     po = await record_receipt(world.uow(), WAREHOUSE, RecordReceipt("PO-1", po.version, receipt))
     assert (await world.po_row("PO-1"))["status"] == "shipped"
@@ -619,11 +619,12 @@ async def test_acknowledge_accept_with_changes_opens_a_change_request(world: Wor
 
 
 async def test_change_promise(world: World) -> None:
+    world.rules = Rules(tolerance=TolerancePolicy(max_date_move_days=11))  # applies at once
     po = await world.acknowledged_po()
-    changed = await change_promise(
+    changed = await update_promise(
         world.uow(),
         SUPPLIER,
-        ChangePromise(
+        UpdatePromise(
             "PO-1",
             po.version,
             1,
@@ -646,7 +647,7 @@ async def test_change_promise(world: World) -> None:
     }
     assert events[0]["at"] == AT
     row = await world.po_row("PO-1")
-    assert (row["status"], row["version"], changed.version) == ("acknowledged", 3, 3)
+    assert (row["status"], row["version"], changed.orders[0].version) == ("acknowledged", 3, 3)
     assert row["updated_at"] == AT
     lines = await world.po_lines("PO-1")
     assert lines[1]["promise"] == promise(("70", "2026-04-14"), ("30", "2026-04-21"))
@@ -929,6 +930,7 @@ async def test_post_shipment_numbers_it_and_ships_part_of_a_line(world: World) -
         "", date(2026, 4, 8), "DHL", "JD0001", date(2026, 4, 10), (ShipmentLine(1, Decimal(60)),)
     )
     shipped = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))
+    assert shipped.shipment.number == "ASN-2026-00001"
 
     events = await world.new_events("po/PO-1", 3)
     assert [brief(e) for e in events] == [
@@ -947,7 +949,7 @@ async def test_post_shipment_numbers_it_and_ships_part_of_a_line(world: World) -
     }
     assert events[0]["at"] == AT
     row = await world.po_row("PO-1")
-    assert (row["status"], row["version"], shipped.version) == ("in_fulfilment", 3, 3)
+    assert (row["status"], row["version"], shipped.po.version) == ("in_fulfilment", 3, 3)
     lines = await world.po_lines("PO-1")
     assert (lines[1]["shipped_qty"], lines[2]["shipped_qty"]) == (Decimal(60), Decimal(0))
     stored = (await world.snapshot())["shipment"]
@@ -968,7 +970,7 @@ async def test_post_shipment_numbers_it_and_ships_part_of_a_line(world: World) -
 async def test_record_receipt_against_a_shipment(world: World) -> None:
     po = await world.acknowledged_po()
     shipment = Shipment("ASN-7", date(2026, 4, 8), "DHL", "", None, (ShipmentLine(1, Decimal(60)),))
-    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))
+    po = (await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, shipment))).po
     receipt = Receipt(
         "", date(2026, 4, 10), "ASN-7", (ReceiptLine(1, Decimal(60), Decimal(5), "dented"),)
     )
@@ -1014,7 +1016,9 @@ async def test_goods_turned_away_on_a_shipped_order_are_replaced(world: World) -
         None,
         (ShipmentLine(1, Decimal(100)), ShipmentLine(2, Decimal(50))),
     )
-    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, everything))
+    po = (
+        await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, everything))
+    ).po
     assert (po.status, po.version) == ("shipped", 3)
     receipt = Receipt(
         "GR-1",
@@ -1055,23 +1059,15 @@ async def test_goods_turned_away_on_a_shipped_order_are_replaced(world: World) -
     )
     assert po.display_status == "partially_received"
 
-    # The promise for the replacement is for what is left to ship, and no more.
-    before = await world.snapshot()
-    with pytest.raises(
-        DomainError,
-        match=r"Line 1 has 10 left to ship; the promise \(11\) cannot be for more",
-    ):
-        await change_promise(
-            world.uow(),
-            SUPPLIER,
-            ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 14), "11"), "quality"),
-        )
-    assert await world.snapshot() == before
-    po = await change_promise(
+    # The promise for the replacement is for what is left to ship (more would be a change
+    # request for a bigger quantity), four days after the first: within the tolerance here.
+    world.rules = Rules(tolerance=TolerancePolicy(max_date_move_days=4))
+    promised = await update_promise(
         world.uow(),
         SUPPLIER,
-        ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 14), "10"), "quality", "Re-made"),
+        UpdatePromise("PO-1", po.version, 1, on(date(2026, 4, 14), "10"), "quality", "Re-made"),
     )
+    po = promised.orders[0]
     events = await world.new_events("po/PO-1", 5)
     assert [e["kind"] for e in events] == ["line.promise_changed"]
     assert events[0]["data"] == {
@@ -1094,7 +1090,9 @@ async def test_goods_turned_away_on_a_shipped_order_are_replaced(world: World) -
     replacement = Shipment(
         "ASN-2", date(2026, 4, 12), "DHL", "JD2", None, (ShipmentLine(1, Decimal(10)),)
     )
-    po = await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, replacement))
+    po = (
+        await post_shipment(world.uow(), SUPPLIER, PostShipment("PO-1", po.version, replacement))
+    ).po
     events = await world.new_events("po/PO-1", 6)
     assert [brief(e) for e in events] == [
         (7, "shipment.posted", "Sue Supplier", "SUP1", "supplier", "web", "internal,supplier"),
@@ -1349,12 +1347,12 @@ async def test_add_comment_to_a_purchase_order(world: World) -> None:
 async def test_a_comment_does_not_make_an_edit_in_flight_stale(world: World) -> None:
     po = await world.acknowledged_po()
     await add_comment(world.uow(), BUYER, AddComment(OrderKind.PURCHASE, "PO-1", "Any news?"))
-    moved = await change_promise(
+    moved = await update_promise(
         world.uow(),
         SUPPLIER,
-        ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 30)), "capacity"),
+        UpdatePromise("PO-1", po.version, 1, on(date(2026, 4, 30)), "capacity"),
     )
-    assert moved.version == po.version + 1
+    assert moved.orders[0].version == po.version + 1
     await world.sealed()
 
 

@@ -8,6 +8,7 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from integration_support import (
     AT,
     BUYER,
@@ -21,28 +22,35 @@ from integration_support import (
 )
 
 from portal.db import tables as t
+from portal.domain.changes import TolerancePolicy
 from portal.domain.errors import Conflict
 from portal.domain.orders import PurchaseOrder, SalesOrder
 from portal.services import sales_orders as sos
 from portal.services.comments import AddComment, OrderKind, add_comment
-from portal.services.promises import ChangePromise, change_promise
-from portal.services.unit_of_work import UnitOfWork
+from portal.services.promises import PromisesUpdated, UpdatePromise, update_promise
+from portal.services.unit_of_work import Rules, UnitOfWork
 
 WRITERS = 6
+
+
+@pytest.fixture(autouse=True)
+def promises_apply_at_once(world: World) -> None:
+    """The promises here move by up to 20 days, within the tolerance: no change requests."""
+    world.rules = Rules(tolerance=TolerancePolicy(max_date_move_days=30))
 
 
 async def test_the_same_version_wins_exactly_once(world: World) -> None:
     po = await world.acknowledged_po()
     commands = [
-        ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 11) + timedelta(days=n)), "capacity")
+        UpdatePromise("PO-1", po.version, 1, on(date(2026, 4, 11) + timedelta(days=n)), "capacity")
         for n in range(WRITERS)
     ]
     results = await asyncio.gather(
-        *(change_promise(world.uow(), SUPPLIER, command) for command in commands),
+        *(update_promise(world.uow(), SUPPLIER, command) for command in commands),
         return_exceptions=True,
     )
 
-    winners = [r for r in results if isinstance(r, PurchaseOrder)]
+    winners = [r for r in results if isinstance(r, PromisesUpdated)]
     losers = [r for r in results if isinstance(r, Conflict)]
     assert (len(winners), len(losers)) == (1, WRITERS - 1), results
     assert all(loser.current_version == po.version + 1 for loser in losers)
@@ -51,7 +59,7 @@ async def test_the_same_version_wins_exactly_once(world: World) -> None:
     changes = [e for e in await world.events("po/PO-1") if e["kind"] == "line.promise_changed"]
     assert len(changes) == 1
     stored = (await world.po_lines("PO-1"))[1]["promise"]
-    assert changes[0]["data"]["after"] == stored == winners[0].line(1).promise.to_data()
+    assert changes[0]["data"]["after"] == stored == winners[0].orders[0].line(1).promise.to_data()
     await world.sealed()
 
 
@@ -60,16 +68,16 @@ async def test_commands_on_different_orders_all_succeed(world: World) -> None:
     versions = [(await world.acknowledged_po(number)).version for number in numbers]
     results = await asyncio.gather(
         *(
-            change_promise(
+            update_promise(
                 world.uow(),
                 SUPPLIER,
-                ChangePromise(number, version, 1, on(date(2026, 4, 20)), "capacity"),
+                UpdatePromise(number, version, 1, on(date(2026, 4, 20)), "capacity"),
             )
             for number, version in zip(numbers, versions, strict=True)
         ),
         return_exceptions=True,
     )
-    assert [type(r) for r in results] == [PurchaseOrder] * WRITERS, results
+    assert [type(r) for r in results] == [PromisesUpdated] * WRITERS, results
     for number, version in zip(numbers, versions, strict=True):
         assert (await world.po_row(number))["version"] == version + 1
         assert (await world.po_lines(number))[1]["promised_date"] == date(2026, 4, 20)
@@ -140,16 +148,16 @@ async def test_a_comment_does_not_undo_a_promise_change_made_meanwhile(world: Wo
     outcomes = await interleave(
         slow,
         add_comment(slow, BUYER, AddComment(OrderKind.PURCHASE, "PO-1", "Any news?")),
-        change_promise(
+        update_promise(
             world.uow(),
             SUPPLIER,
-            ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 30)), "capacity"),
+            UpdatePromise("PO-1", po.version, 1, on(date(2026, 4, 30)), "capacity"),
         ),
     )
     # A comment changes no field of the order, so the promise change made with the same
     # version goes through whichever of the two commits first.
     assert isinstance(outcomes[0], PurchaseOrder), outcomes
-    assert isinstance(outcomes[1], PurchaseOrder), outcomes
+    assert isinstance(outcomes[1], PromisesUpdated), outcomes
 
     # Whatever the order, the stored promise is the last one the timeline recorded.
     recorded = None
@@ -173,18 +181,18 @@ async def test_two_suppliers_moving_lines_of_one_sales_order_lose_nothing(world:
     slow = PausingUnitOfWork(world, SalesOrder)
     outcomes = await interleave(
         slow,
-        change_promise(
+        update_promise(
             slow,
             SUPPLIER,
-            ChangePromise("PO-1", po1.version, 1, on(date(2026, 4, 28)), "capacity"),
+            UpdatePromise("PO-1", po1.version, 1, on(date(2026, 4, 28)), "capacity"),
         ),
-        change_promise(
+        update_promise(
             world.uow(),
             OTHER_SUPPLIER,
-            ChangePromise("PO-2", po2.version, 1, on(date(2026, 4, 29)), "capacity"),
+            UpdatePromise("PO-2", po2.version, 1, on(date(2026, 4, 29)), "capacity"),
         ),
     )
-    assert [type(o) for o in outcomes] == [PurchaseOrder, PurchaseOrder], outcomes
+    assert [type(o) for o in outcomes] == [PromisesUpdated, PromisesUpdated], outcomes
 
     lines = await world.so_lines("SO-1")
     assert (lines[1]["expected_date"], lines[2]["expected_date"]) == (
@@ -209,13 +217,13 @@ async def test_a_line_linked_while_the_promise_moves_follows_the_new_promise(
     outcomes = await interleave(
         slow,
         sos.link_sales_line(slow, SALES, sos.LinkSalesLine("SO-1", so.version, 1, "PO-1", 1)),
-        change_promise(
+        update_promise(
             world.uow(),
             SUPPLIER,
-            ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 28)), "capacity"),
+            UpdatePromise("PO-1", po.version, 1, on(date(2026, 4, 28)), "capacity"),
         ),
     )
-    assert [type(o) for o in outcomes] == [SalesOrder, PurchaseOrder], outcomes
+    assert [type(o) for o in outcomes] == [SalesOrder, PromisesUpdated], outcomes
     # The sales line ends where the promise it is linked to says: 28 Apr + 2 handling days.
     assert (await world.so_lines("SO-1"))[1]["expected_date"] == date(2026, 4, 30)
     await world.sealed()
@@ -231,13 +239,13 @@ async def test_linking_a_line_while_the_promise_moves_does_not_deadlock(world: W
     outcomes = await interleave(
         slow,
         sos.link_sales_line(slow, SALES, sos.LinkSalesLine("SO-1", so.version, 2, "PO-1", 1)),
-        change_promise(
+        update_promise(
             world.uow(),
             SUPPLIER,
-            ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 28)), "capacity"),
+            UpdatePromise("PO-1", po.version, 1, on(date(2026, 4, 28)), "capacity"),
         ),
     )
-    assert [type(o) for o in outcomes] == [SalesOrder, PurchaseOrder], outcomes
+    assert [type(o) for o in outcomes] == [SalesOrder, PromisesUpdated], outcomes
     lines = await world.so_lines("SO-1")
     assert (lines[1]["expected_date"], lines[2]["expected_date"]) == (
         date(2026, 4, 30),

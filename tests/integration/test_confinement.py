@@ -36,7 +36,7 @@ from portal.services.change_requests import (
 )
 from portal.services.comments import AddComment, OrderKind, add_comment
 from portal.services.fulfilment import PostShipment, post_shipment
-from portal.services.promises import ChangePromise, change_promise
+from portal.services.promises import UpdatePromise, update_promise
 
 ORPHAN_SUPPLIER = Actor(ActorKind.USER, "u-x", None, Side.SUPPLIER, "No Org", Via.WEB)
 
@@ -70,8 +70,8 @@ def commands_on_po_1(world: World, version: int) -> dict[str, Callable[[Actor], 
         "acknowledge": lambda actor: acknowledge(
             world.uow(), actor, Acknowledge("PO-1", version, Decision.REJECT, reason="x")
         ),
-        "change_promise": lambda actor: change_promise(
-            world.uow(), actor, ChangePromise("PO-1", version, 1, on(date(2026, 5, 1)), "other")
+        "update_promise": lambda actor: update_promise(
+            world.uow(), actor, UpdatePromise("PO-1", version, 1, on(date(2026, 5, 1)), "other")
         ),
         "decide_change_request": lambda actor: decide_change_request(
             world.uow(), actor, DecideChangeRequest("PO-1-CR1", 1, Verdict.APPROVE)
@@ -121,7 +121,7 @@ async def test_an_outsider_cannot_load_a_purchase_order(world: World, outsider: 
     "command",
     [
         "acknowledge",
-        "change_promise",
+        "update_promise",
         "decide_change_request",
         "open_change_request",
         "post_shipment",
@@ -237,3 +237,13 @@ async def test_a_timeline_of_an_order_one_may_not_see_is_not_found(
     await orders(world)
     with pytest.raises(NotFound, match=r"^That order was not found\.$"):
         await timeline.read(reader, stream)
+
+
+async def test_a_draft_is_not_the_suppliers_to_see_until_it_is_issued(world: World) -> None:
+    await world.issue_po("PO-7", draft=True)
+    assert await not_found_message(world, SUPPLIER, "PO-7") == "Purchase order PO-7 was not found."
+    with pytest.raises(NotFound):
+        await timeline.read(SUPPLIER, "po/PO-7")
+    uow = world.uow()
+    async with uow:
+        assert (await uow.purchase_orders.get(BUYER, "PO-7")).status == "draft"

@@ -36,11 +36,14 @@ from portal.services.change_requests import (
     decide_change_request,
     open_change_request,
 )
-from portal.services.promises import ChangePromise, change_promise
+from portal.services.promises import UpdatePromise, update_promise
 from portal.services.unit_of_work import Rules
 
 SECRETS = ("SUP1", "PO-1", "Northwind", "Sue Supplier", "u-sue", "u-buyer", "Bea Buyer")
 """What the customer must not learn from a moved date: the supplier, its people, our PO."""
+
+WITHIN_TOLERANCE = Rules(tolerance=TolerancePolicy(max_date_move_days=30))
+"""The supplier may move a promise by up to 30 days without the buyer: it applies at once."""
 
 
 async def linked_orders(world: World) -> None:
@@ -155,6 +158,7 @@ async def test_an_acknowledgement_moves_every_linked_line(world: World) -> None:
 
 
 async def test_a_promise_change_moves_every_linked_line(world: World) -> None:
+    world.rules = WITHIN_TOLERANCE
     await linked_orders(world)
     po = await world.po_row("PO-1")
     result = await acknowledge(
@@ -163,10 +167,10 @@ async def test_a_promise_change_moves_every_linked_line(world: World) -> None:
     before = await expected_dates(world)  # accepted on the need date: nothing moved
     heads = {n: await world.head(f"so/{n}") for n in ("SO-1", "SO-2", "SO-3", "SO-4")}
 
-    await change_promise(
+    await update_promise(
         world.uow(),
         SUPPLIER,
-        ChangePromise("PO-1", result.po.version, 1, on(date(2026, 4, 30)), "material_shortage"),
+        UpdatePromise("PO-1", result.po.version, 1, on(date(2026, 4, 30)), "material_shortage"),
     )
 
     after = await expected_dates(world)
@@ -189,16 +193,17 @@ async def test_a_promise_change_moves_every_linked_line(world: World) -> None:
 
 
 async def test_a_promise_change_on_an_unlinked_po_line_moves_nothing(world: World) -> None:
+    world.rules = WITHIN_TOLERANCE
     await linked_orders(world)
     po = await world.po_row("PO-1")
     result = await acknowledge(
         world.uow(), SUPPLIER, Acknowledge("PO-1", po["version"], Decision.ACCEPT)
     )
     before = await world.snapshot()
-    await change_promise(
+    await update_promise(
         world.uow(),
         SUPPLIER,
-        ChangePromise("PO-1", result.po.version, 2, on(date(2026, 4, 30), "50"), "capacity"),
+        UpdatePromise("PO-1", result.po.version, 2, on(date(2026, 4, 30), "50"), "capacity"),
     )
     after = await world.snapshot()
     assert after["sales_order"] == before["sales_order"]

@@ -12,9 +12,11 @@ from integration_support import BUYER, SUPPLIER, World, on, run_cli
 
 from portal.db import tables as t
 from portal.db import timeline
+from portal.domain.changes import TolerancePolicy
 from portal.domain.events import ChainBreak
 from portal.services.comments import AddComment, OrderKind, add_comment
-from portal.services.promises import ChangePromise, change_promise
+from portal.services.promises import UpdatePromise, update_promise
+from portal.services.unit_of_work import Rules
 
 PO = "po/PO-1"
 
@@ -25,10 +27,10 @@ async def history(world: World) -> None:
     po = await world.acknowledged_po()
     await world.create_so()
     await world.link("SO-1", 1, "PO-1", 1)
-    await change_promise(
-        world.uow(),
+    await update_promise(
+        world.uow(rules=Rules(tolerance=TolerancePolicy(max_date_move_days=7))),  # at once
         SUPPLIER,
-        ChangePromise("PO-1", po.version, 1, on(date(2026, 4, 17)), "capacity", "sorry"),
+        UpdatePromise("PO-1", po.version, 1, on(date(2026, 4, 17)), "capacity", "sorry"),
     )
     await add_comment(world.uow(), BUYER, AddComment(OrderKind.PURCHASE, "PO-1", "noted"))
     assert [e["kind"] for e in await world.events(PO)] == [

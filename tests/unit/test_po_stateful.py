@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -142,12 +143,10 @@ def policy_allows(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> bool:
     for change in changes:
         line = po.line(change.line_no)
         if change.kind == ChangeKind.DATE and change.schedule is not None:
-            if line.promise is not None:
-                current = line.promise
-            elif line.quantity - kept(line) > 0:
-                current = Schedule.single(line.quantity - kept(line), line.need_date)
-            else:
+            left = line.quantity - kept(line)
+            if left <= 0:
                 return False
+            current = still_due(line.promise, left) or Schedule.single(left, line.need_date)
             if change.schedule.total != current.total:
                 return False
             if shift_days(current, change.schedule) > POLICY.max_date_move_days:
@@ -161,6 +160,20 @@ def policy_allows(po: PurchaseOrder, changes: tuple[LineChange, ...]) -> bool:
         else:
             return False
     return True
+
+
+def still_due(promise: Schedule | None, left: Decimal) -> Schedule | None:
+    """The promise less what has shipped: shipped goods fill the earliest rows first."""
+    if promise is None:
+        return None
+    shipped = max(promise.total - left, D(0))
+    rows = []
+    for row in promise.rows:
+        filled = min(row.quantity, shipped)
+        shipped -= filled
+        if row.quantity > filled:
+            rows.append((row.quantity - filled, row.date))
+    return build_schedule(rows)
 
 
 def changes_nothing(line: POLine, change: LineChange) -> bool:
@@ -227,6 +240,7 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
             BUYER, number="PO-9", supplier="acme", currency="EUR", lines=lines(), issue=False
         )
         self.crs: list[ChangeRequest] = []
+        self.shipments: list[Shipment] = []
         self.last_status = self.told_status = self.po.status
         self.seen_events = list(self.po.events)
         self.first_promises: dict[int, Schedule] = {}
@@ -267,10 +281,12 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
                 "ASN-0", date(2026, 12, 1), "DHL", "", None, (ShipmentLine(1, D(30)),)
             )
             self.po.post_shipment(SUPPLIER, notice, OVER_DELIVERY_PCT)
+            self.shipments.append(notice)
         if start == "shipped":
             everything = tuple(ShipmentLine(line.line_no, line.quantity) for line in self.po.lines)
             notice = Shipment("ASN-0", date(2026, 12, 1), "DHL", "", None, everything)
             self.po.post_shipment(SUPPLIER, notice, OVER_DELIVERY_PCT)
+            self.shipments.append(notice)
         self.seen_events = list(self.po.events)
         self.last_status = self.told_status = self.po.status
 
@@ -579,9 +595,9 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
         shipped=st.dictionaries(line_nos, quantities, min_size=1, max_size=3),
     )
     def post_shipment(self, actor: Actor, shipped: dict[int, Decimal]) -> None:
-        def command() -> None:
+        def command() -> Shipment:
             notice = Shipment(
-                "ASN",
+                f"ASN-{len(self.shipments) + 1}",
                 date(2026, 12, 9),
                 "DHL",
                 "",
@@ -589,9 +605,11 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
                 tuple(ShipmentLine(no, qty) for no, qty in shipped.items()),
             )
             self.po.post_shipment(actor, notice, OVER_DELIVERY_PCT)
+            return notice
 
-        done, _ = self.attempt(command)
+        done, notice = self.attempt(command)
         if done:
+            self.shipments.append(notice)
             assert self.last_kind() == EventKind.SHIPMENT_POSTED
             everything = all(shipped_in_full(line) for line in self.po.lines)
             assert self.po.status == (POStatus.SHIPPED if everything else POStatus.IN_FULFILMENT)
@@ -606,17 +624,68 @@ class PurchaseOrderMachine(RuleBasedStateMachine):
         ]
         status = self.po.status
 
-        def command() -> None:
-            notice = Shipment("ASN", date(2026, 12, 9), "DHL", "", None, tuple(left))
+        def command() -> Shipment:
+            number = f"ASN-{len(self.shipments) + 1}"
+            notice = Shipment(number, date(2026, 12, 9), "DHL", "", None, tuple(left))
             self.po.post_shipment(actor, notice, OVER_DELIVERY_PCT)
+            return notice
 
-        done, _ = self.attempt(command)
+        done, notice = self.attempt(command)
         if done:
+            self.shipments.append(notice)
             assert self.po.status == POStatus.SHIPPED
         # Whoever may ship can always ship exactly what is left, replacements included.
         can_ship = status in (POStatus.ACKNOWLEDGED, POStatus.IN_FULFILMENT)
         if left and can_ship and actor.side.value in ("internal", "supplier"):
             assert done, "shipping what is left was refused"
+
+    @precondition(lambda self: self.shipments)
+    @rule(
+        actor=supplier_mostly,
+        pick=st.integers(min_value=0, max_value=63),
+        share=st.sampled_from([D(0), D("0.5"), D(1), D("1.5")]),
+        reason=reasons,
+    )
+    def take_back_a_shipment(self, actor: Actor, pick: int, share: Decimal, reason: str) -> None:
+        """Cancel a posted shipment (`share` 0) or correct it to a share of what it said;
+        the goods the warehouse counted in were shipped, whichever shipment brought them."""
+        notice = self.shipments[pick % len(self.shipments)]
+        lines = tuple(ShipmentLine(ln.line_no, ln.quantity * share) for ln in notice.lines)
+        corrected = replace(notice, lines=lines) if share else notice
+
+        def command() -> None:
+            if share == 0:
+                self.po.cancel_shipment(actor, notice, reason, received=False)
+            else:
+                self.po.correct_shipment(
+                    actor, notice, corrected, reason, OVER_DELIVERY_PCT, received=False
+                )
+
+        before = {line.line_no: line.shipped_qty for line in self.po.lines}
+        done, _ = self.attempt(command)
+        if not done:
+            return
+        self.shipments.remove(notice)
+        if share == 0:
+            assert self.last_kind() == EventKind.SHIPMENT_CANCELLED
+            assert self.po.events[-1].data["after"] is None
+        else:
+            self.shipments.append(corrected)
+            assert self.last_kind() == EventKind.SHIPMENT_CORRECTED
+            assert self.po.events[-1].data["after"] == corrected.to_data()
+        assert self.po.events[-1].data["before"] == notice.to_data()
+        assert reason.strip()
+        for shipped in notice.lines:
+            line = self.po.line(shipped.line_no)
+            assert line.shipped_qty == before[line.line_no] + shipped.quantity * (share - 1)
+        after = self.po.lines
+        if all(ln.shipped_qty == ln.received_qty == ln.rejected_qty == 0 for ln in after):
+            expected = POStatus.ACKNOWLEDGED
+        elif all(shipped_in_full(line) for line in after):
+            expected = POStatus.SHIPPED
+        else:
+            expected = POStatus.IN_FULFILMENT
+        assert self.po.status == expected
 
     @rule(
         actor=buyer_mostly,
