@@ -79,27 +79,26 @@ def announcer(channels: ChannelsPlugin) -> Any:
     """The unit of work's `after_commit`: publish each changed stream once, at its last seq."""
 
     async def announce(uow: UnitOfWork) -> None:
-        last: dict[str, Moved] = {}
-        audiences: dict[str, set[str]] = {}
+        seq: dict[str, int] = {}
+        at: dict[str, str] = {}
+        sides: dict[str, set[Side]] = {}
         for event in uow.committed:
-            audiences.setdefault(event.stream, set()).update(side.value for side in event.audience)
-            last[event.stream] = Moved(
-                stream=event.stream, seq=event.seq, audience="", at=event.at.isoformat()
-            )
-        for stream, moved in last.items():
-            audience = encode_audience(tuple(Side(side) for side in sorted(audiences[stream])))
-            channels.publish(
-                msgspec.json.encode(msgspec.structs.replace(moved, audience=audience)),
-                [stream_channel(stream)],
-            )
-        for order in uow.changed:
-            if isinstance(order, PurchaseOrder) and order.stream in last:
-                moved = last[order.stream]
-                audience = encode_audience(
-                    tuple(Side(side) for side in sorted(audiences[order.stream]))
+            seq[event.stream], at[event.stream] = event.seq, event.at.isoformat()
+            sides.setdefault(event.stream, set()).update(event.audience)
+        moved = {
+            stream: msgspec.json.encode(
+                Moved(
+                    stream, seq[stream], encode_audience(tuple(sorted(sides[stream]))), at[stream]
                 )
+            )
+            for stream in seq
+        }
+        for stream, message in moved.items():
+            channels.publish(message, [stream_channel(stream)])
+        for order in uow.changed:
+            if isinstance(order, PurchaseOrder) and order.stream in moved:
                 channels.publish(
-                    msgspec.json.encode(msgspec.structs.replace(moved, audience=audience)),
+                    moved[order.stream],
                     [po_list_channel(order.supplier), po_list_channel(ALL_SUPPLIERS)],
                 )
 
@@ -163,8 +162,7 @@ async def purchase_order_live(
     """One purchase order's changes, for its open page. Another organisation's order is 404,
     exactly as its page is."""
     stream = po_stream(number)
-    seen = await timeline.read(actor, stream, limit=1)  # NotFound for another tenant's order
-    del seen
+    await timeline.read(actor, stream, limit=1)  # NotFound for another tenant's order
     last = _last_event_id(request)
 
     async def catch_up() -> str | None:

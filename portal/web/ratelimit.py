@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
@@ -35,9 +35,8 @@ LIMITS: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
 class Limiter:
     def __init__(self, storage_uri: str) -> None:
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        storage = storage_from_string(uri)
-        assert isinstance(storage, Storage)
-        self.strategy = MovingWindowRateLimiter(storage)
+        # An `async+` URI always gives an asynchronous storage; the library types both kinds.
+        self.strategy = MovingWindowRateLimiter(cast(Storage, storage_from_string(uri)))
 
     async def retry_after(self, bucket: str, key: str, address: str) -> int | None:
         """Counts one attempt; the seconds to wait when it is one too many, else None."""
