@@ -225,7 +225,23 @@ async def purchase_orders(
     per_page: int = 20,
 ) -> Page[PurchaseOrderRow]:
     """One page of the purchase orders the actor may see, with their lines summed up."""
-    query = scope_purchase_orders(
+    query = po_summaries(actor)
+    count = scope_purchase_orders(actor, PO.select(Count()))
+    if query is None or count is None:
+        return Page(items=[], number=page, size=per_page, total=0)
+    if status is not None:
+        query = query.where(PO.status == status.value)
+        count = count.where(PO.status == status.value)
+    total, rows = await _paged(query, count, _PO_SORT[sort.key], sort, page, per_page)
+    lines = await po_lines_of([row["id"] for row in rows])
+    items = [po_summary(row, lines.get(row["id"], [])) for row in rows]
+    return Page(items=items, number=page, size=per_page, total=total)
+
+
+def po_summaries(actor: Actor) -> Select[Any] | None:
+    """The columns an order list sums an order up from, confined to the actor (None: it may
+    see no purchase orders)."""
+    return scope_purchase_orders(
         actor,
         PO.select(
             PO._meta.primary_key,
@@ -237,36 +253,26 @@ async def purchase_orders(
             PO.updated_at,
         ),
     )
-    count = scope_purchase_orders(actor, PO.select(Count()))
-    if query is None or count is None:
-        return Page(items=[], number=page, size=per_page, total=0)
-    if status is not None:
-        query = query.where(PO.status == status.value)
-        count = count.where(PO.status == status.value)
-    total, rows = await _paged(query, count, _PO_SORT[sort.key], sort, page, per_page)
-    lines = await _po_lines_of([row["id"] for row in rows])
-    items = []
-    for row in rows:
-        own = lines.get(row["id"], [])
-        open_lines = [line for line in own if not line.cancelled]
-        promised = [line.promised_date for line in open_lines if line.promised_date]
-        items.append(
-            PurchaseOrderRow(
-                number=row["number"],
-                supplier=row["supplier"],
-                supplier_name=row["supplier_name"] or row["supplier"],
-                status=display_status(POStatus(row["status"]), own),
-                need_date=min((line.need_date for line in open_lines), default=None),
-                promised_date=max(promised, default=None),
-                late=any(line.late for line in open_lines),
-                version=row["version"],
-                updated_at=row["updated_at"],
-            )
-        )
-    return Page(items=items, number=page, size=per_page, total=total)
 
 
-async def _po_lines_of(po_ids: Sequence[int]) -> dict[int, list[POLine]]:
+def po_summary(row: dict[str, Any], lines: list[POLine]) -> PurchaseOrderRow:
+    """A `po_summaries` row summed up from its open lines, as the order lists show it."""
+    open_lines = [line for line in lines if not line.cancelled]
+    promised = [line.promised_date for line in open_lines if line.promised_date]
+    return PurchaseOrderRow(
+        number=row["number"],
+        supplier=row["supplier"],
+        supplier_name=row["supplier_name"] or row["supplier"],
+        status=display_status(POStatus(row["status"]), lines),
+        need_date=min((line.need_date for line in open_lines), default=None),
+        promised_date=max(promised, default=None),
+        late=any(line.late for line in open_lines),
+        version=row["version"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def po_lines_of(po_ids: Sequence[int]) -> dict[int, list[POLine]]:
     if not po_ids:
         return {}
     rows = (
@@ -293,7 +299,7 @@ async def purchase_order(actor: Actor, number: str) -> PurchaseOrderDetail:
     row = await query.first().run() if query is not None else None
     if row is None:
         raise NotFound("Purchase order {number} was not found.", number=number)
-    lines = (await _po_lines_of([row["id"]])).get(row["id"], [])
+    lines = (await po_lines_of([row["id"]])).get(row["id"], [])
     return PurchaseOrderDetail(
         number=row["number"],
         supplier=row["supplier"],
