@@ -63,6 +63,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_url: str = ""
     """smtp://user:password@host:port (or smtps://); empty: write mail to mail_dir."""
     mail_from: str = "Portal <portal@localhost>"
+    dispatcher: bool = True
+    """Deliver notifications from inside the web process (the embedded default). In production
+    set it to false and run `portal worker` (as many as you like) instead."""
+    notify_poll_seconds: Decimal = Decimal(1)
+    """How often the dispatcher looks for work it was not woken up for."""
+    retry_scale: Decimal = Decimal(1)
+    """Multiplies the waits between delivery retries (10 s, 30 s, 2 min ... 1 h); tests shrink
+    them."""
+    channels_url: str = ""
+    """Where live updates travel between processes: empty means PostgreSQL LISTEN/NOTIFY when
+    the database is PostgreSQL and in-process memory with SQLite; redis://HOST:PORT for Redis."""
+    webhook_allow_private: bool = False
+    """Allow webhook URLs that resolve to loopback, private or link-local addresses (refused by
+    default: a subscriber must not make the portal call into its own network)."""
+    tracking_link_days: int = 30
+    """How long the tracking link in a customer's e-mail opens the order's status page."""
+    action_link_days: int = 7
+    """How long the accept/view links in a supplier's new-order e-mail work (each once)."""
+    digest_hour: int = 8
+    """The hour of the day (in each recipient's time zone) the daily digest e-mail goes out."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,6 +141,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 "PORTAL_SMTP_URL: use smtp://USER:PASSWORD@HOST:PORT or smtps://..., or leave "
                 "it empty to write mail to PORTAL_MAIL_DIR."
+            )
+        if urlsplit(self.channels_url).scheme not in ("", "redis", "rediss", "postgresql"):
+            raise SettingsError(
+                "PORTAL_CHANNELS_URL: use redis://HOST:PORT, or leave it empty (PostgreSQL "
+                "LISTEN/NOTIFY with a PostgreSQL database, in-process otherwise)."
+            )
+        for name in ("tracking_link_days", "action_link_days"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"PORTAL_{name.upper()} must be at least 1.")
+        if not 0 <= self.digest_hour <= 23:
+            raise SettingsError("PORTAL_DIGEST_HOUR is an hour of the day, 0 to 23.")
+        if self.notify_poll_seconds <= 0 or self.retry_scale < 0:
+            raise SettingsError(
+                "PORTAL_NOTIFY_POLL_SECONDS must be more than 0 and PORTAL_RETRY_SCALE cannot "
+                "be negative."
             )
         for name in ("auto_approve_days", "cr_sla_hours", "handling_days"):
             if getattr(self, name) < 0:
@@ -186,6 +221,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _parse(key: str, value: str, type_: Any) -> Any:
+    if type_ is bool:
+        flag = value.strip().lower()
+        if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise SettingsError(f"{key}={value!r} must be true or false.")
+        return flag in ("1", "true", "yes", "on")
     if type_ is int:
         try:
             return int(value)

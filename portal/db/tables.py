@@ -416,3 +416,129 @@ class IdempotencyRecord(Table, tablename="idempotency_record"):
 
 
 TABLES.append(IdempotencyRecord)
+
+
+# --- Notifications -----------------------------------------------------------------------------
+# The outbox is written in the transaction of the change; the dispatcher turns each of its rows
+# into in-app notifications and deliveries (an e-mail, a webhook call) in one later transaction,
+# and delivers those with retries. Nothing is sent from inside a command's transaction.
+
+
+class Outbox(Table):
+    """One committed order event still to be turned into notifications."""
+
+    id: Serial
+    stream = Varchar(length=80)
+    seq = Integer()
+    kind = Varchar(length=48)
+    created_at = Timestamptz(default=TimestamptzNow())
+    done_at = Timestamptz(null=True, default=None, index=True)
+
+
+class Notification(Table):
+    """An in-app notification for one user. Its words are rendered when it is read, in the
+    reader's language and time zone, from `topic` and `data`."""
+
+    id: Serial
+    user_id = Integer(index=True)
+    topic = Varchar(length=32)
+    stream = Varchar(length=80)
+    seq = Integer()
+    kind = Varchar(length=48)
+    data = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(null=True, default=None)
+
+
+class NotificationPreference(Table, tablename="notification_preference"):
+    """A user's choice for one topic; a topic with no row follows the defaults of the domain.
+    (user_id, topic) is unique (a migration index)."""
+
+    id: Serial
+    user_id = Integer()
+    topic = Varchar(length=32)
+    in_app = Boolean(default=True)
+    email = Boolean(default=True)
+    digest = Boolean(default=False)  # e-mail once a day instead of at once
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Delivery(Table):
+    """One e-mail or one webhook call to make, until it succeeds or is given up.
+
+    `key` is unique: the same event never becomes two deliveries to the same target, however
+    often the fan-out runs. A worker leases a due row (`locked_until`) before sending, so two
+    workers never send it at once and a worker that died is replaced when the lease ends."""
+
+    id: Serial
+    key = Varchar(length=200, unique=True)
+    channel = Varchar(length=16)  # email | webhook
+    target = Varchar(length=300)  # the user id, the contact address, or the webhook endpoint id
+    org = Varchar(length=32, default="", index=True)
+    stream = Varchar(length=80, default="")
+    seq = Integer(default=0)
+    kind = Varchar(length=48, default="")
+    payload = JSON(default="{}")
+    status = Varchar(length=16, default="pending", index=True)  # pending | sent | failed
+    attempts = Integer(default=0)
+    next_at = Timestamptz(default=TimestamptzNow(), index=True)
+    locked_until = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    subject = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class DeliveryAttempt(Table, tablename="delivery_attempt"):
+    """Every try of a delivery, successful or not: the delivery log."""
+
+    id: Serial
+    delivery = Integer(index=True)
+    at = Timestamptz(default=TimestamptzNow())
+    ok = Boolean(default=False)
+    status_code = Integer(null=True, default=None)
+    detail = Text(default="")
+    duration_ms = Integer(default=0)
+    worker = Varchar(length=64, default="")
+
+
+class WebhookEndpoint(Table, tablename="webhook_endpoint"):
+    """An organisation's subscription: a URL and the event kinds it wants. `secrets` holds the
+    signing secrets, newest first ({"secret", "created_at", "expires_at"}): during a rotation the
+    old one signs too until it expires, as the Standard Webhooks specification allows."""
+
+    id: Serial
+    org = ForeignKey(references=Organisation, target_column="code", null=False, index=True)
+    url = Text()
+    description = Varchar(length=200, default="")
+    kinds = Text(default="")  # space-separated event kinds; empty: every kind
+    secrets = JSON(default="[]")
+    active = Boolean(default=True)
+    failures = Integer(default=0)  # consecutive failed deliveries
+    disabled_at = Timestamptz(null=True, default=None)
+    disabled_reason = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UsedLink(Table, tablename="used_link"):
+    """The id of a signed one-time link (an e-mail action) once it has been used: the link is
+    checked by its signature; this row is what makes it single-use."""
+
+    id: Serial
+    jti = Varchar(length=64, unique=True)
+    purpose = Varchar(length=32)
+    used_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES.extend(
+    [
+        Outbox,
+        Notification,
+        NotificationPreference,
+        Delivery,
+        DeliveryAttempt,
+        WebhookEndpoint,
+        UsedLink,
+    ]
+)

@@ -19,12 +19,14 @@ class Via(StrEnum):
     API = "api"
     IMPORT = "import"
     SYSTEM = "system"
+    EMAIL = "email"  # a link in an e-mail the portal sent (an actionable notification)
 
 
 class ActorKind(StrEnum):
     USER = "user"
     CLIENT = "client"
     SYSTEM = "system"
+    EMAIL = "email"  # a link in an e-mail the portal sent (an actionable notification)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ class EventKind(StrEnum):
     SO_CREATED = "so.created"
     LINE_LINKED = "line.linked"
     EXPECTED_DATE_CHANGED = "line.expected_date_changed"
+    LINE_CONFIRMED = "line.confirmed"  # a linked sales line's supplier acknowledged its order
     SO_SHIPPED = "so.shipped"
     SO_DELIVERED = "so.delivered"
     SO_CLOSED = "so.closed"
@@ -58,6 +59,13 @@ class EventKind(StrEnum):
     CLIENT_DISABLED = "client.disabled"
     IDENTITY_PROVIDER_SET = "identity_provider.set"
     IDENTITY_PROVIDER_CLEARED = "identity_provider.cleared"
+    NOTIFICATION_SENT = "notification.sent"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+    WEBHOOK_DISABLED = "webhook.disabled"
+    WEBHOOK_ENABLED = "webhook.enabled"
+    WEBHOOK_DELETED = "webhook.deleted"
 
 
 def po_stream(number: str) -> str:

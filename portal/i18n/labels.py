@@ -58,6 +58,7 @@ EVENT_KINDS: dict[str, str] = {
     "so.created": N_("Sales order created"),
     "line.linked": N_("Line linked to a purchase order"),
     "line.expected_date_changed": N_("Expected date changed"),
+    "line.confirmed": N_("Line confirmed"),
     "so.shipped": N_("Sales order shipped"),
     "so.delivered": N_("Sales order delivered"),
     "so.closed": N_("Sales order closed"),
@@ -73,6 +74,13 @@ EVENT_KINDS: dict[str, str] = {
     "client.disabled": N_("OAuth client disabled"),
     "identity_provider.set": N_("Sign-in provider set"),
     "identity_provider.cleared": N_("Sign-in provider removed"),
+    "notification.sent": N_("Notification sent"),
+    "webhook.created": N_("Webhook added"),
+    "webhook.updated": N_("Webhook changed"),
+    "webhook.secret_rotated": N_("Webhook secret rotated"),
+    "webhook.disabled": N_("Webhook disabled"),
+    "webhook.enabled": N_("Webhook enabled"),
+    "webhook.deleted": N_("Webhook removed"),
 }
 
 REASONS: dict[str, str] = {
@@ -114,4 +122,5 @@ VIA: dict[str, str] = {
     "api": N_("API"),
     "import": N_("import"),
     "system": N_("system"),
+    "email": N_("e-mail link"),
 }

@@ -8,7 +8,8 @@
 
 Leaving the block without `commit()` (or with an exception) rolls everything back, events
 included. Events the aggregates recorded are sealed and written inside the same transaction by
-`commit()`, and kept in `committed` for whoever publishes them after the commit.
+`commit()`, together with their outbox rows (what the notifications are made from), and kept in
+`committed` for whoever publishes them after the commit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from portal.db import timeline
+from portal.db import outbox, timeline
 from portal.db.database import Database
 from portal.db.repositories import (
     ChangeRequests,
@@ -121,6 +122,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         pending = [event for order in _unique(self._touched) for event in order.events]
         written = await timeline.append(pending, self.clock())
+        await outbox.add(written)
         for order in self._touched:
             order.events.clear()
         self._done = True
