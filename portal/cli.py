@@ -1,5 +1,5 @@
-"""`portal` command line: serve | migrate | demo | verify-timeline | create-client | create-user |
-invite | rotate-keys.
+"""`portal` command line: serve | worker | migrate | demo | verify-timeline | create-client |
+create-user | invite | rotate-keys.
 
 Every failure a user can cause (a bad setting, an unreachable database, a broken timeline)
 ends with one readable line on stderr and a non-zero exit status, never a traceback.
@@ -228,6 +228,34 @@ async def _rotate_keys(settings: Settings) -> int:
     return 0
 
 
+async def _worker(settings: Settings) -> int:
+    """Deliver notifications until SIGTERM or SIGINT; several workers may run at once."""
+    import signal
+
+    import anyio
+
+    from portal.notify.dispatcher import Dispatcher
+    from portal.notify.live import standalone_publisher
+
+    stop = anyio.Event()
+    async with _migrated(settings) as db, standalone_publisher(settings) as publish:
+        dispatcher = Dispatcher(settings, db, publish)
+        async with anyio.create_task_group() as group:
+
+            async def on_signal() -> None:
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    async for _ in signals:
+                        stop.set()
+                        return
+
+            group.start_soon(on_signal)
+            print(f"portal: worker {dispatcher.name} delivering notifications.", flush=True)
+            await dispatcher.run_forever(stop)
+            group.cancel_scope.cancel()
+    print("portal: worker stopped.", flush=True)
+    return 0
+
+
 def _serve(settings: Settings, host: str, port: int) -> int:
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.over_tls:
         # Sign-in cookies are Secure: a browser keeps them over plain http only from its own
@@ -267,6 +295,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: PORTAL_HOST)")
     serve.add_argument("--port", type=_port, help="port to listen on (default: PORTAL_PORT)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser(
+        "worker", help="deliver notifications (e-mail, webhooks) until stopped; run one or more"
+    )
     commands.add_parser("demo", help="load demo data (idempotent) and print the demo sign-ins")
     commands.add_parser(
         "verify-timeline", help="check every timeline's hash chain; exit 1 at the first break"
@@ -316,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings, args.host or settings.host, args.port or settings.port)
     jobs: dict[str, Callable[[Settings], Coroutine[Any, Any, int]]] = {
         "migrate": _migrate,
+        "worker": _worker,
         "demo": _demo,
         "verify-timeline": _verify,
         "create-client": lambda settings: _create_client(settings, args),

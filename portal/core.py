@@ -22,9 +22,20 @@ import portal
 from portal.auth import external, invitations, oauth_routes, reset, signin
 from portal.auth.guards import authorise, public
 from portal.auth.scopes import SCOPES
+from portal.customer import api as customer_api
+from portal.customer import controllers as customer_pages
+from portal.customer import live_routes as customer_live
 from portal.db.database import Database
-from portal.internal import admin
-from portal.notify import live
+from portal.internal import admin, outbox_pages
+from portal.notify import (
+    centre_api,
+    centre_pages,
+    email_actions,
+    live,
+    webhook_api,
+    webhook_pages,
+)
+from portal.notify.dispatcher import InProcess
 from portal.settings import Settings
 from portal.supplier import api as supplier_api
 from portal.supplier import controllers as supplier_pages
@@ -82,7 +93,7 @@ class PortalCore(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         env = environment()
         app_config = HTMXPlugin().on_app_init(app_config)
-        channels = live.plugin()
+        channels = live.plugin(self.settings)
         app_config = channels.on_app_init(app_config)
         app_config.template_config = TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(env)
@@ -95,7 +106,16 @@ class PortalCore(InitPluginProtocol):
                 *supplier_api.ROUTES,
                 *promise_imports.ROUTES,
                 *live.ROUTES,
+                *email_actions.ROUTES,
+                *centre_pages.ROUTES,
+                *centre_api.ROUTES,
+                *webhook_pages.ROUTES,
+                *webhook_api.ROUTES,
+                *customer_pages.ROUTES,
+                *customer_api.ROUTES,
+                *customer_live.ROUTES,
                 *admin.ROUTES,
+                *outbox_pages.ROUTES,
                 *oauth_routes.ROUTES,
                 *signin.ROUTES,
                 *invitations.ROUTES,
@@ -131,7 +151,10 @@ class PortalCore(InitPluginProtocol):
         app_config.guards.append(authorise)
         app_config.before_send.append(security.before_send(self.settings))
         app_config.state["settings"] = self.settings
-        app_config.dependencies.update(dependencies(self.settings, env, live.announcer(channels)))
+        notifier = InProcess(self.settings, live.publisher(channels))
+        after_commit = notifier.after_commit(live.announcer(channels))
+        app_config.dependencies.update(dependencies(self.settings, env, after_commit))
         app_config.exception_handlers.update(exception_handlers(self.settings, env))
         app_config.lifespan.append(database_lifespan(self.settings))
+        app_config.lifespan.append(notifier.lifespan)  # after the database: it uses it
         return app_config

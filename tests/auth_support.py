@@ -112,6 +112,9 @@ def live_portal(database_url: str, env: dict[str, str] | None = None) -> Iterato
             "PORTAL_SECRET_KEY": TEST_SECRET_KEY,
             "PORTAL_MAIL_DIR": os.path.join(scratch, "mail"),
             "PORTAL_LOG_LEVEL": "WARNING",
+            # A portal shares its database with the other tests of this process: its dispatcher
+            # would fan out their events in the background. Tests of notifications turn it on.
+            "PORTAL_DISPATCHER": "false",
             **(env or {}),
         }
         log_path = os.path.join(scratch, "portal.log")

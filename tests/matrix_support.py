@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -83,6 +84,10 @@ SALES_ORDERS = {
     "SO-CUS2-1": ("CUS2", "PO-BOTH-1"),
     "SO-BOTH-1": ("BOTH", "PO-SUP2-1"),
 }
+WEBHOOKS: list[tuple[str, str, int]] = []
+"""(owner, name, row id) of each organisation's webhook endpoint, filled by `build`."""
+NOTIFICATIONS: list[tuple[str, str, int]] = []
+"""(owner, name, row id) of each user's in-app notification, filled by `build`."""
 MISSING = {str: "NO-SUCH-RECORD", int: 987654}
 """A value naming no record: what another tenant's record must look like."""
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
@@ -127,6 +132,10 @@ def resources(po_ids: dict[str, int], so_ids: dict[str, int]) -> dict[str, Resou
         "sales-orders": Resource(
             [(owner, number, so_ids[number]) for number, (owner, _) in SALES_ORDERS.items()]
         ),
+        # The customer workspace, its live updates and the customer API: /orders/{number}.
+        "orders": Resource(
+            [(owner, number, so_ids[number]) for number, (owner, _) in SALES_ORDERS.items()]
+        ),
         # Each acknowledged ("-1") order has one change request, opened in `build`. Routes name
         # change requests by number only, so the row id given is never used.
         "change-requests": Resource(
@@ -136,6 +145,11 @@ def resources(po_ids: dict[str, int], so_ids: dict[str, int]) -> dict[str, Resou
                 if number.endswith("-1")
             ]
         ),
+        # One webhook endpoint per organisation, made in `build`; named by row id only.
+        "webhooks": Resource(list(WEBHOOKS)),
+        # One in-app notification per user, made in `build`; named by row id only. It is its
+        # user's alone: another user's is 404, within one organisation too.
+        "notifications": Resource(list(NOTIFICATIONS)),
     }
 
 
@@ -456,11 +470,45 @@ async def build(db: Database) -> tuple[dict[str, int], dict[str, int]]:
         await link_sales_line(uow, BUYER, LinkSalesLine(number, so.version, 1, po_number, 1))
     po_ids = {row["number"]: row["id"] for row in await t.PurchaseOrder.select().run()}
     so_ids = {row["number"]: row["id"] for row in await t.SalesOrder.select().run()}
+    WEBHOOKS.clear()
+    for code, _, _ in ORGANISATIONS:
+        # A documentation address (192.0.2.0/24): never public, so nothing is ever sent.
+        made = await t.WebhookEndpoint.insert(
+            t.WebhookEndpoint(org=code, url=f"https://192.0.2.1/{code}", secrets="[]")
+        ).run()
+        WEBHOOKS.append((code, f"WH-{code}", int(made[0]["id"])))
+    NOTIFICATIONS.clear()
+    for email, org, role in users():
+        number = {Side.CUSTOMER: f"SO-{org}-1", Side.SUPPLIER: f"PO-{org}-1"}.get(
+            s.ROLE_SIDE[role], "PO-SUP1-1"
+        )
+        user = await t.AppUser.select(t.AppUser.id).where(t.AppUser.email == email).first().run()
+        assert user is not None
+        made = await t.Notification.insert(
+            t.Notification(
+                user_id=user["id"],
+                topic="comment",
+                stream=f"{number[:2].lower()}/{number}",
+                seq=1,
+                kind="comment.added",
+                data={"number": number, "event": {"text": f"A comment for {email}"}},
+            )
+        ).run()
+        NOTIFICATIONS.append((org, f"N-{email}", int(made[0]["id"])))
     return po_ids, so_ids
 
 
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, base_url=BASE_URL, secret_key=TEST_SECRET_KEY)
+    # The app's own dispatcher writes the orders' notification mails: not into the work tree.
+    mail_dir = tempfile.mkdtemp(prefix="portal-matrix-mail-")
+    return Settings(
+        database_url=database_url,
+        base_url=BASE_URL,
+        secret_key=TEST_SECRET_KEY,
+        mail_dir=mail_dir,
+        # The GET routes must change nothing: no dispatcher writing in the background.
+        dispatcher=False,
+    )
 
 
 def browser(app: Litestar, address: str) -> httpx.AsyncClient:

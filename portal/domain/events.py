@@ -66,6 +66,7 @@ class EventKind(StrEnum):
     WEBHOOK_DISABLED = "webhook.disabled"
     WEBHOOK_ENABLED = "webhook.enabled"
     WEBHOOK_DELETED = "webhook.deleted"
+    NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed"
 
 
 def po_stream(number: str) -> str:

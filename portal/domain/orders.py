@@ -903,6 +903,22 @@ class SalesOrder(Aggregate):
         )
         return True
 
+    def confirm_line(self, actor: Actor, line_no: int) -> bool:
+        """Tell the customer a linked line is confirmed: its supplier acknowledged the order.
+
+        This is what "order confirmed" means to a customer; the event carries the date the
+        line is now expected on, and names neither the supplier nor its order. Returns whether
+        it was recorded (an order already on its way needs no confirmation)."""
+        line = self.line(line_no)
+        if self.status != SOStatus.OPEN:
+            return False
+        self.record(
+            actor,
+            EventKind.LINE_CONFIRMED,
+            {"line_no": line_no, "expected_date": line.expected_date},
+        )
+        return True
+
     def ship(self, actor: Actor, carrier: str, tracking_no: str, shipped_on: date) -> None:
         require_side(actor, [Side.INTERNAL], "ship sales orders")
         if not carrier.strip():

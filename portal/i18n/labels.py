@@ -81,6 +81,7 @@ EVENT_KINDS: dict[str, str] = {
     "webhook.disabled": N_("Webhook disabled"),
     "webhook.enabled": N_("Webhook enabled"),
     "webhook.deleted": N_("Webhook removed"),
+    "notification.preferences_changed": N_("Notification preferences changed"),
 }
 
 REASONS: dict[str, str] = {
@@ -110,12 +111,13 @@ CHANGE_KINDS: dict[str, str] = {
 }
 
 CAUSES: dict[str, str] = {
-    "linked": N_("Linked to a purchase order line"),
-    "acknowledged": N_("The supplier acknowledged the order"),
-    "promise_changed": N_("The supplier changed its promise"),
-    "change_approved": N_("A change request was approved"),
+    "linked": N_("Planned against our supply schedule"),
+    "acknowledged": N_("Our supply for it was confirmed"),
+    "promise_changed": N_("Our supply schedule changed"),
+    "change_approved": N_("Our supply plan was updated"),
 }
-"""Why a linked sales line's expected date moved, in words a customer may read."""
+"""Why a linked sales line's expected date moved, in words a customer may read: they never
+name a supplier, its order or anything said between us and it."""
 
 VIA: dict[str, str] = {
     "web": N_("web"),

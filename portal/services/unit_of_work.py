@@ -57,6 +57,10 @@ AfterCommit = Callable[["UnitOfWork"], Awaitable[None]]
 the live updates. It runs after the transaction, so it never sees a rolled-back change."""
 
 
+AlsoWrite = Callable[["UnitOfWork"], Awaitable[None]]
+"""A caller's own write, done in the command's transaction (see `UnitOfWork.also`)."""
+
+
 class UnitOfWork:
     def __init__(
         self,
@@ -71,6 +75,14 @@ class UnitOfWork:
         self.after_commit = after_commit
         self.committed: list[Event] = []
         self.changed: list[Aggregate] = []
+        self._also: list[AlsoWrite] = []
+
+    def also(self, write: AlsoWrite) -> None:
+        """Run `write` inside this unit of work's transaction at `commit()`, before its events:
+        a row the caller needs committed (or rolled back) together with the command it runs
+        through a service, e.g. the used e-mail link that makes an acknowledgement single-use.
+        If `write` raises, nothing of the command is committed."""
+        self._also.append(write)
 
     async def __aenter__(self) -> UnitOfWork:
         self._transaction: AbstractAsyncContextManager[Any] = self.db.write_transaction()
@@ -120,6 +132,8 @@ class UnitOfWork:
         self._touched.append(order)
 
     async def commit(self) -> None:
+        for write in self._also:
+            await write(self)
         pending = [event for order in _unique(self._touched) for event in order.events]
         written = await timeline.append(pending, self.clock())
         await outbox.add(written)

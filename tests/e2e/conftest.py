@@ -13,6 +13,8 @@ Helpers the tests import (Story, signed_in) are in `e2e_support.py`.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -47,10 +49,33 @@ def engine() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(migrated_urls: dict[str, str]) -> Iterator[str]:
+def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The browser tests' own database: their portal delivers notifications in the
+    background (as `make run` does), which must not reach the rows of the other tests this
+    process runs on its shared database."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'portal.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "migrate"],
+        env={**os.environ, "PORTAL_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return url
+
+
+@pytest.fixture
+def database_url(e2e_database_url: str) -> str:
+    return e2e_database_url
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_database_url: str) -> Iterator[str]:
     """Started once for every browser test of this process: each test empties the database
-    (the `db` fixture) and the portal keeps no rows in memory."""
-    with live_portal(migrated_urls["sqlite"]) as base_url:
+    (the `db` fixture) and the portal keeps no rows in memory. Its dispatcher runs, as in
+    `make run`, so a customer's bell rings."""
+    with live_portal(e2e_database_url, {"PORTAL_DISPATCHER": "true"}) as base_url:
         yield base_url
 
 

@@ -30,7 +30,7 @@ def boom(name: FromPath[str]) -> None:
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY)
+    settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, dispatcher=False)
     app = Litestar(plugins=[PortalCore(settings)], route_handlers=[boom])
     async with AsyncTestClient(app) as client:
         yield client

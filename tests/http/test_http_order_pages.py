@@ -80,7 +80,7 @@ async def test_sales_order_shows_requested_and_expected_dates(
         "Sales order created",
     ]
     assert "<del>Jan 13, 2027</del> → <ins>Jan 22, 2027</ins>" in page
-    assert "The supplier changed its promise" in page
+    assert "Our supply schedule changed" in page
     assert "by Portal (automatic), via system" in page
 
 

@@ -95,6 +95,17 @@ def assert_told_in_general_words(event: dict[str, Any], cause: str) -> None:
         assert secret not in text
 
 
+def assert_confirmed_in_general_words(event: dict[str, Any]) -> None:
+    assert event["kind"] == "line.confirmed"
+    assert event["actor"] == SYSTEM_ACTOR
+    assert event["via"] == "system"
+    assert event["audience"] == "internal,customer"
+    assert set(event["data"]) == {"line_no", "expected_date"}
+    text = json.dumps([event["actor"], event["data"], event["kind"]])
+    for secret in SECRETS:
+        assert secret not in text
+
+
 async def test_linking_derives_the_date_from_the_need_date_until_there_is_a_promise(
     world: World,
 ) -> None:
@@ -133,28 +144,41 @@ async def test_an_acknowledgement_moves_every_linked_line(world: World) -> None:
         ("SO-1", 3): date(2026, 4, 11),
         ("SO-2", 1): date(2026, 4, 6),
     }
-    so1 = await world.new_events("so/SO-1", heads["SO-1"])
-    assert [(e["seq"], e["data"]["line_no"]) for e in so1] == [
-        (heads["SO-1"] + 1, 1),
-        (heads["SO-1"] + 2, 3),
+    # Each linked line moves, then is confirmed to the customer at its new date.
+    so1_all = await world.new_events("so/SO-1", heads["SO-1"])
+    assert [(e["seq"], e["kind"], e["data"]["line_no"]) for e in so1_all] == [
+        (heads["SO-1"] + 1, "line.expected_date_changed", 1),
+        (heads["SO-1"] + 2, "line.confirmed", 1),
+        (heads["SO-1"] + 3, "line.expected_date_changed", 3),
+        (heads["SO-1"] + 4, "line.confirmed", 3),
     ]
+    so1 = [e for e in so1_all if e["kind"] == "line.expected_date_changed"]
     assert [(e["data"]["before"], e["data"]["after"]) for e in so1] == [
         ("2026-04-12", "2026-04-06"),
         ("2026-04-13", "2026-04-11"),
     ]
-    so2 = await world.new_events("so/SO-2", heads["SO-2"])
+    so2_all = await world.new_events("so/SO-2", heads["SO-2"])
+    so2 = [e for e in so2_all if e["kind"] == "line.expected_date_changed"]
     assert [(e["data"]["before"], e["data"]["after"]) for e in so2] == [
         ("2026-04-12", "2026-04-06")
     ]
     for event in so1 + so2:
         assert_told_in_general_words(event, "acknowledged")
+    confirmed = [e for e in so1_all + so2_all if e["kind"] == "line.confirmed"]
+    assert [e["data"] for e in confirmed] == [
+        {"line_no": 1, "expected_date": "2026-04-06"},
+        {"line_no": 3, "expected_date": "2026-04-11"},
+        {"line_no": 1, "expected_date": "2026-04-06"},
+    ]
+    for event in confirmed:
+        assert_confirmed_in_general_words(event)
     assert await world.new_events("so/SO-3", heads["SO-3"]) == []
     assert await world.new_events("so/SO-4", heads["SO-4"]) == []
     await world.sealed()
 
-    # The customer reads the moves on its own timeline.
+    # The customer reads the moves and the confirmations on its own timeline.
     seen = await timeline.read(CUSTOMER, "so/SO-1")
-    assert [e.kind for e in seen][-2:] == ["line.expected_date_changed"] * 2
+    assert [e.kind for e in seen][-4:] == ["line.expected_date_changed", "line.confirmed"] * 2
 
 
 async def test_a_promise_change_moves_every_linked_line(world: World) -> None:
@@ -319,3 +343,44 @@ async def test_a_promise_of_another_supplier_moves_only_its_own_lines(world: Wor
     assert dates[("SO-3", 1)] == date(2026, 4, 5)
     assert dates[("SO-1", 1)] == date(2026, 4, 12)
     assert dates[("SO-2", 1)] == date(2026, 4, 12)
+
+
+async def test_an_acknowledgement_on_the_need_date_confirms_the_lines_without_moving_them(
+    world: World,
+) -> None:
+    await linked_orders(world)
+    before = await expected_dates(world)
+    heads = {n: await world.head(f"so/{n}") for n in ("SO-1", "SO-2", "SO-3", "SO-4")}
+    po = await world.po_row("PO-1")
+    await acknowledge(world.uow(), SUPPLIER, Acknowledge("PO-1", po["version"], Decision.ACCEPT))
+
+    assert await expected_dates(world) == before
+    so1 = await world.new_events("so/SO-1", heads["SO-1"])
+    assert [(e["kind"], e["data"]) for e in so1] == [
+        ("line.confirmed", {"line_no": 1, "expected_date": "2026-04-12"}),
+        ("line.confirmed", {"line_no": 3, "expected_date": "2026-04-13"}),
+    ]
+    for event in so1:
+        assert_confirmed_in_general_words(event)
+    assert [e["kind"] for e in await world.new_events("so/SO-2", heads["SO-2"])] == [
+        "line.confirmed"
+    ]
+    # Another supplier's order, and an order already shipped, are not confirmed.
+    assert await world.new_events("so/SO-3", heads["SO-3"]) == []
+    assert await world.new_events("so/SO-4", heads["SO-4"]) == []
+    await world.sealed()
+
+
+async def test_a_rejected_purchase_order_confirms_nothing(world: World) -> None:
+    await linked_orders(world)
+    po = await world.po_row("PO-1")
+    before = await world.snapshot()
+    await acknowledge(
+        world.uow(),
+        SUPPLIER,
+        Acknowledge("PO-1", po["version"], Decision.REJECT, reason="Discontinued"),
+    )
+    after = await world.snapshot()
+    added = after["event"][len(before["event"]) :]
+    assert "line.confirmed" not in [e["kind"] for e in added]
+    assert {e["stream"] for e in added} == {"po/PO-1"}

@@ -142,7 +142,14 @@ async def running(database_url: str) -> AsyncIterator[World]:
             secret=f"{client_id}-secret-0123456789",
         )
     app = create_app(
-        Settings(database_url=database_url, base_url=BASE_URL, secret_key=TEST_SECRET_KEY)
+        # No dispatcher: what is heard here is the orders' own changes, not the notices
+        # the dispatcher would record after them (tests/notify covers those).
+        Settings(
+            database_url=database_url,
+            base_url=BASE_URL,
+            secret_key=TEST_SECRET_KEY,
+            dispatcher=False,
+        )
     )
     async with app.lifespan():
         bound: Database = app.state.db
