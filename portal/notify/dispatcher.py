@@ -180,6 +180,11 @@ class Dispatcher:
     # Fan-out -------------------------------------------------------------------------------
 
     async def fan_out(self) -> int:
+        # Look before taking the write lock: an idle dispatcher polls every second, and on
+        # SQLite each write transaction would hold off every other writer of the file.
+        pending = await t.Outbox.exists().where(t.Outbox.done_at.is_null()).run()
+        if not pending:
+            return 0
         async with UnitOfWork(self.db, self.settings.rules, self.clock) as uow:
             rows = await self._claim_outbox()
             if not rows:
@@ -412,6 +417,13 @@ class Dispatcher:
         return len(claimed)
 
     async def _claim_deliveries(self) -> list[dict[str, Any]]:
+        due = await (
+            t.Delivery.exists()
+            .where((t.Delivery.status == "pending") & (t.Delivery.next_at <= self.clock()))
+            .run()
+        )
+        if not due:
+            return []  # as in fan_out: no write lock for an idle poll
         async with self.db.write_transaction():
             now = self.clock()
             free = t.Delivery.locked_until.is_null() | (t.Delivery.locked_until < now)
