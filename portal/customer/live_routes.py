@@ -8,7 +8,6 @@ all sales orders.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, get
@@ -20,14 +19,11 @@ from litestar.response import ServerSentEvent
 from portal.auth.guards import requires
 from portal.auth.scopes import ORDER_READ
 from portal.db import tables as t
-from portal.db import timeline
 from portal.db.repositories import scope_sales_orders
 from portal.domain.actors import Actor, Side
 from portal.domain.errors import NotFound
 from portal.domain.events import so_stream
 from portal.notify import live
-
-SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 @get(
@@ -44,20 +40,7 @@ async def order_live(
 ) -> ServerSentEvent:
     """One sales order's changes, for its open page; another organisation's order is 404,
     exactly as its page is."""
-    stream = so_stream(number)
-    await timeline.read(actor, stream, limit=1)  # NotFound for another tenant's order
-    last = live.last_event_id(request)
-
-    async def catch_up() -> str | None:
-        if last is None or not last.isdigit():
-            return None
-        newer = await timeline.read(actor, stream, after_seq=int(last))
-        return str(newer[-1].seq) if newer else None
-
-    return ServerSentEvent(
-        live.events(channels, [live.stream_channel(stream)], actor, catch_up, "seq"),
-        headers=SSE_HEADERS,
-    )
+    return await live.order_events(request, channels, actor, so_stream(number))
 
 
 @get("/live/orders", name="live-customer-orders", include_in_schema=False, opt=requires(ORDER_READ))
@@ -71,26 +54,8 @@ async def orders_live(
         channel = live.so_list_channel(actor.org)
     else:
         raise NotFound("There are no sales orders for you to follow.")
-    last = live.last_event_id(request)
-
-    async def catch_up() -> str | None:
-        if last is None:
-            return None
-        try:
-            since = datetime.fromisoformat(last)
-        except ValueError:
-            return None
-        query = scope_sales_orders(
-            actor,
-            t.SalesOrder.select(t.SalesOrder.updated_at)
-            .where(t.SalesOrder.updated_at > since)
-            .order_by(t.SalesOrder.updated_at, ascending=False),
-        )
-        row = await query.first().run() if query is not None else None
-        return row["updated_at"].isoformat() if row else None
-
-    return ServerSentEvent(
-        live.events(channels, [channel], actor, catch_up, "at"), headers=SSE_HEADERS
+    return await live.list_events(
+        request, channels, actor, channel, t.SalesOrder.updated_at, scope_sales_orders
     )
 
 

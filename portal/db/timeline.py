@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -99,7 +100,8 @@ async def append(pending: list[PendingEvent], at: datetime) -> list[Event]:
     return written
 
 
-def _event(row: dict[str, Any]) -> Event:
+def event_of(row: Mapping[str, Any]) -> Event:
+    """An event row as the domain's Event."""
     return Event(
         stream=row["stream"],
         seq=row["seq"],
@@ -140,7 +142,7 @@ async def read(actor: Actor, stream: str, *, after_seq: int = 0, limit: int = 50
     if side != Side.INTERNAL:
         query = query.where(t.Event.audience.like(f"%{side.value}%"))
     rows = await query.order_by(t.Event.seq).limit(limit).run()
-    return [_event(row) for row in rows]
+    return [event_of(row) for row in rows]
 
 
 async def verify() -> list[ChainBreak]:
@@ -176,7 +178,7 @@ def _readable_prefix(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str,
     events = []
     for row in rows:
         try:
-            events.append(_event(row))
+            events.append(event_of(row))
         except ValueError:  # includes json.JSONDecodeError
             return events, row
     return events, None

@@ -125,7 +125,7 @@ async def notifications_live(
 
     return ServerSentEvent(
         live.events(channels, [live.notify_channel(user_id)], principal.actor, catch_up, "seq"),
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        headers=live.SSE_HEADERS,
     )
 
 

@@ -18,13 +18,12 @@ Two phases, each safe to run in several processes at once:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,12 +32,14 @@ from zoneinfo import ZoneInfo
 
 import anyio
 
+from portal.db import outbox
 from portal.db import tables as t
-from portal.db.codec import dump, load
+from portal.db.codec import dump
 from portal.db.database import Database
-from portal.domain.actors import Actor, Side, Via
+from portal.db.timeline import event_of
+from portal.domain.actors import Actor, Side
 from portal.domain.errors import NotFound
-from portal.domain.events import Event, EventKind, decode_audience
+from portal.domain.events import Event, EventKind
 from portal.domain.notifications import (
     DEFAULT_PREFERENCE,
     GIVE_UP_AFTER,
@@ -75,33 +76,6 @@ def next_digest_at(now: datetime, hour: int, time_zone: str) -> datetime:
     if at <= local:
         at = (local + timedelta(days=1)).replace(hour=hour, minute=0, second=0, microsecond=0)
     return at
-
-
-def _address_id(address: str) -> str:
-    return hashlib.sha256(address.lower().encode()).hexdigest()[:16]
-
-
-def delivery_key(stream: str, seq: int, channel: str, reader: str) -> str:
-    """Unique per event and recipient: the same event never becomes two deliveries to one
-    target. A contact address is hashed (the key column is short, and it is not a secret)."""
-    if reader.startswith("contact:"):
-        reader = "contact:" + _address_id(reader.removeprefix("contact:"))
-    return f"{stream}:{seq}:{channel}:{reader}"
-
-
-def _event(row: Mapping[str, Any]) -> Event:
-    return Event(
-        stream=row["stream"],
-        seq=row["seq"],
-        at=row["at"],
-        actor=load(row["actor"]),
-        via=Via(row["via"]),
-        kind=row["kind"],
-        data=load(row["data"]),
-        audience=decode_audience(row["audience"]),
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
 
 
 @dataclass(slots=True)
@@ -228,7 +202,7 @@ class Dispatcher:
             .where(t.Event.seq.is_in(sorted({row["seq"] for row in rows})))
             .run()
         )
-        events = {(row["stream"], row["seq"]): _event(row) for row in event_rows}
+        events = {(row["stream"], row["seq"]): event_of(row) for row in event_rows}
         # Locked in stream order: two workers (and the commands, PO before SO) meet in one order.
         orders: dict[str, PurchaseOrder | SalesOrder] = {}
         readers: dict[str, list[Reader]] = {}
@@ -308,14 +282,15 @@ class Dispatcher:
             )
             if reader.user_id is not None and preference.in_app:
                 plan.notifications.append(
-                    t.Notification(
-                        user_id=reader.user_id,
-                        topic=topic.value,
+                    outbox.in_app(
+                        reader.user_id,
+                        topic.value,
                         stream=event.stream,
                         seq=event.seq,
                         kind=event.kind,
-                        data=dump({"number": number, "event": event.data}),
-                        created_at=now,
+                        number=number,
+                        data=event.data,
+                        now=now,
                     )
                 )
                 plan.users.add(reader.user_id)
@@ -324,28 +299,20 @@ class Dispatcher:
                 digest = preference.digest and reader.user_id is not None
                 zone = reader.time_zone or self.settings.time_zone
                 plan.deliveries.append(
-                    t.Delivery(
-                        key=delivery_key(event.stream, event.seq, "email", reader.target),
-                        channel="email",
-                        target=reader.target,
-                        org=reader.org,
+                    outbox.email(
+                        reader.target,
+                        reader.org,
+                        topic.value,
                         stream=event.stream,
-                        seq=event.seq,
-                        kind=event.kind,
-                        payload=dump(
-                            {
-                                "topic": topic.value,
-                                "number": number,
-                                "side": reader.side.value,
-                                "version": order.version,
-                                "digest": digest,
-                                "event": {**event_data, "data": event.data},
-                            }
-                        ),
+                        number=number,
+                        side=reader.side.value,
+                        event={**event_data, "data": event.data},
+                        now=now,
                         next_at=next_digest_at(now, self.settings.digest_hour, zone)
                         if digest
-                        else now,
-                        created_at=now,
+                        else None,
+                        version=order.version,
+                        digest=digest,
                     )
                 )
                 mailed.append(reader.name if reader.user_id is not None else _masked(reader.email))
@@ -356,22 +323,14 @@ class Dispatcher:
         orgs = ([partner] if partner_side in event.audience else []) + ours
         endpoints = await webhooks.endpoints_for(orgs, event.kind)
         if endpoints:
-            owners = {
-                row["id"]: row["org"]
-                for row in await t.WebhookEndpoint.select(
-                    t.WebhookEndpoint.id, t.WebhookEndpoint.org
-                )
-                .where(t.WebhookEndpoint.id.is_in(list(endpoints)))
-                .run()
-            }
             body = webhooks.payload(event, number)
-            for endpoint in endpoints:
+            for endpoint, owner in endpoints.items():
                 plan.deliveries.append(
                     t.Delivery(
-                        key=delivery_key(event.stream, event.seq, "webhook", str(endpoint)),
+                        key=outbox.delivery_key(event.stream, event.seq, "webhook", str(endpoint)),
                         channel="webhook",
                         target=str(endpoint),
-                        org=owners.get(endpoint, ""),
+                        org=owner,
                         stream=event.stream,
                         seq=event.seq,
                         kind=event.kind,

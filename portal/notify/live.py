@@ -45,6 +45,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from piccolo.columns import Timestamptz
 
 from portal.auth.guards import requires
 from portal.auth.scopes import PO_READ
@@ -320,6 +321,60 @@ def last_event_id(request: Request[Any, Any, Any]) -> str | None:
     return request.headers.get("last-event-id") or request.query_params.get("after") or None
 
 
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+async def order_events(
+    request: Request[Any, Any, Any], channels: ChannelsPlugin, actor: Actor, stream: str
+) -> ServerSentEvent:
+    """One order's changes, for its open page (`changed` with the stream's seq, catching up
+    from the last seq seen). Another organisation's order is 404, exactly as its page is."""
+    await timeline.read(actor, stream, limit=1)  # NotFound for another tenant's order
+    last = last_event_id(request)
+
+    async def catch_up() -> str | None:
+        if last is None or not last.isdigit():
+            return None
+        newer = await timeline.read(actor, stream, after_seq=int(last))
+        return str(newer[-1].seq) if newer else None
+
+    return ServerSentEvent(
+        events(channels, [stream_channel(stream)], actor, catch_up, "seq"), headers=SSE_HEADERS
+    )
+
+
+async def list_events(
+    request: Request[Any, Any, Any],
+    channels: ChannelsPlugin,
+    actor: Actor,
+    channel: str,
+    updated_at: Timestamptz,
+    scoped: Callable[[Actor, Any], Any | None],
+) -> ServerSentEvent:
+    """A list's changes (`changed` with the change's time): catching up is "has any order the
+    actor may list (`scoped`, the repository's confinement) changed since the time seen?"."""
+    last = last_event_id(request)
+
+    async def catch_up() -> str | None:
+        if last is None:
+            return None
+        try:
+            since = datetime.fromisoformat(last)
+        except ValueError:
+            return None
+        table = updated_at._meta.table
+        query = scoped(
+            actor,
+            table.select(updated_at)
+            .where(updated_at > since)
+            .order_by(updated_at, ascending=False),
+        )
+        row = await query.first().run() if query is not None else None
+        return row["updated_at"].isoformat() if row else None
+
+    return ServerSentEvent(events(channels, [channel], actor, catch_up, "at"), headers=SSE_HEADERS)
+
+
 @get(
     "/live/purchase-orders/{number:str}",
     name="live-purchase-order",
@@ -332,22 +387,8 @@ async def purchase_order_live(
     channels: ChannelsPlugin,
     number: FromPath[str],
 ) -> ServerSentEvent:
-    """One purchase order's changes, for its open page. Another organisation's order is 404,
-    exactly as its page is."""
-    stream = po_stream(number)
-    await timeline.read(actor, stream, limit=1)  # NotFound for another tenant's order
-    last = last_event_id(request)
-
-    async def catch_up() -> str | None:
-        if last is None or not last.isdigit():
-            return None
-        newer = await timeline.read(actor, stream, after_seq=int(last))
-        return str(newer[-1].seq) if newer else None
-
-    return ServerSentEvent(
-        events(channels, [stream_channel(stream)], actor, catch_up, "seq"),
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    """One purchase order's changes, for its open page."""
+    return await order_events(request, channels, actor, po_stream(number))
 
 
 @get(
@@ -367,27 +408,8 @@ async def purchase_orders_live(
         channel = po_list_channel(actor.org)
     else:
         raise NotFound("There are no purchase orders for you to follow.")
-    last = last_event_id(request)
-
-    async def catch_up() -> str | None:
-        if last is None:
-            return None
-        try:
-            since = datetime.fromisoformat(last)
-        except ValueError:
-            return None
-        query = scope_purchase_orders(
-            actor,
-            t.PurchaseOrder.select(t.PurchaseOrder.updated_at)
-            .where(t.PurchaseOrder.updated_at > since)
-            .order_by(t.PurchaseOrder.updated_at, ascending=False),
-        )
-        row = await query.first().run() if query is not None else None
-        return row["updated_at"].isoformat() if row else None
-
-    return ServerSentEvent(
-        events(channels, [channel], actor, catch_up, "at"),
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    return await list_events(
+        request, channels, actor, channel, t.PurchaseOrder.updated_at, scope_purchase_orders
     )
 
 

@@ -260,11 +260,11 @@ class Attempt:
     permanent: bool
 
 
-async def endpoints_for(orgs: Sequence[str], kind: str) -> list[int]:
+async def endpoints_for(orgs: Sequence[str], kind: str) -> dict[int, str]:
     """The active endpoints of these organisations that subscribed to `kind` (or to every
-    kind), oldest first."""
+    kind), oldest first, each with the organisation it belongs to."""
     if not orgs:
-        return []
+        return {}
     rows = (
         await t.WebhookEndpoint.select(
             t.WebhookEndpoint.id, t.WebhookEndpoint.org, t.WebhookEndpoint.kinds
@@ -273,7 +273,9 @@ async def endpoints_for(orgs: Sequence[str], kind: str) -> list[int]:
         .order_by(t.WebhookEndpoint.id)
         .run()
     )
-    return [row["id"] for row in rows if not row["kinds"] or kind in row["kinds"].split()]
+    return {
+        row["id"]: row["org"] for row in rows if not row["kinds"] or kind in row["kinds"].split()
+    }
 
 
 def payload(event: Event, number: str) -> dict[str, Any]:

@@ -131,7 +131,9 @@ class UnitOfWork:
         orders the stream's appends."""
         self._touched.append(order)
 
-    async def commit(self) -> None:
+    async def commit(self) -> list[Event]:
+        """Write the events (and their outbox rows); the events as written, for a caller that
+        goes on in the same transaction with their seq (they are `committed` once it ends)."""
         for write in self._also:
             await write(self)
         pending = [event for order in _unique(self._touched) for event in order.events]
@@ -141,6 +143,7 @@ class UnitOfWork:
             order.events.clear()
         self._done = True
         self._written = written
+        return written
 
     async def __aexit__(
         self,

@@ -20,10 +20,11 @@ from typing import Any
 import msgspec
 
 from portal.auth.scopes import ROLE_SIDE
+from portal.db import outbox
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.db.repositories import for_update
-from portal.db.timeline import _event as event_of
+from portal.db.timeline import event_of
 from portal.domain import accounts as rules
 from portal.domain.actors import Actor, Side
 from portal.domain.errors import Conflict, DomainError, NotFound, Phrase
@@ -497,12 +498,15 @@ async def _set_active(
     return await endpoint(actor, endpoint_id)
 
 
-async def _write_active(row: dict[str, Any], active: bool, now: datetime, reason: str) -> None:
+async def _write_active(
+    row: dict[str, Any], active: bool, now: datetime, reason: str, failures: int = 0
+) -> None:
+    """Enabled (counting failures from zero) or disabled (keeping the count that did it)."""
     await (
         t.WebhookEndpoint.update(
             {
                 t.WebhookEndpoint.active: active,
-                t.WebhookEndpoint.failures: 0,
+                t.WebhookEndpoint.failures: failures,
                 t.WebhookEndpoint.disabled_at: None if active else now,
                 t.WebhookEndpoint.disabled_reason: reason,
                 t.WebhookEndpoint.version: row["version"] + 1,
@@ -639,12 +643,7 @@ async def count_failure(db: Database, endpoint_id: int, now: datetime, *, perman
             if permanent
             else f"{failures} deliveries in a row failed"
         )
-        await _write_active(row, False, now, reason)
-        await (
-            t.WebhookEndpoint.update({t.WebhookEndpoint.failures: failures})
-            .where(t.WebhookEndpoint.id == endpoint_id)
-            .run()
-        )
+        await _write_active(row, False, now, reason, failures)
         data = {
             "endpoint_id": endpoint_id,
             "url": delivery.shown_url(row["url"]),
@@ -656,66 +655,46 @@ async def count_failure(db: Database, endpoint_id: int, now: datetime, *, perman
         record = _record(org)
         record.webhook(actor, EventKind.WEBHOOK_DISABLED, data)
         uow.note(record)
-        await uow.commit()
-        await _tell_admins(org, plain(data), now)
+        (disabled,) = await uow.commit()
+        await _tell_admins(org, disabled.seq, plain(data), now)
 
 
-async def _tell_admins(org: dict[str, Any], data: dict[str, Any], now: datetime) -> None:
-    """Inside the disabling transaction, after its event is written: an in-app notification
-    and an e-mail delivery for each admin (an outside organisation has no admin role: all of
-    its people)."""
+async def _tell_admins(org: dict[str, Any], seq: int, data: dict[str, Any], now: datetime) -> None:
+    """Inside the disabling transaction, after its event (`seq` on the organisation's stream)
+    is written: an in-app notification and an e-mail delivery for each admin (an outside
+    organisation has no admin role: all of its people)."""
     stream = f"org/{org['code']}"
-    event = (
-        await t.Event.select(t.Event.seq)
-        .where((t.Event.stream == stream) & (t.Event.kind == EventKind.WEBHOOK_DISABLED))
-        .order_by(t.Event.seq, ascending=False)
-        .first()
-        .run()
-    )
-    seq = int(event["seq"]) if event else 0
     users = t.AppUser.select(t.AppUser.id, t.AppUser.role).where(
         (t.AppUser.org == org["code"]) & (t.AppUser.active == True)  # noqa: E712
     )
     if org["kind"] == "internal":
         users = users.where(t.AppUser.role == "admin")
-    notice = {"number": "", "event": data}
     topic = Topic.WEBHOOK_DISABLED.value
-    for user in await users.run():
-        await t.Notification.insert(
-            t.Notification(
-                user_id=user["id"],
-                topic=topic,
-                stream=stream,
-                seq=seq,
-                kind=EventKind.WEBHOOK_DISABLED.value,
-                data=msgspec.json.encode(notice).decode(),
-                created_at=now,
+    kind = EventKind.WEBHOOK_DISABLED.value
+    event = {"kind": kind, "seq": seq, "at": format_time(now), "data": data}
+    found = await users.run()
+    if not found:
+        return
+    await t.Notification.insert(
+        *[
+            outbox.in_app(
+                user["id"], topic, stream=stream, seq=seq, kind=kind, number="", data=data, now=now
             )
-        ).run()
-        await t.Delivery.insert(
-            t.Delivery(
-                key=f"email:{user['id']}:{stream}:{seq}",
-                channel="email",
-                target=str(user["id"]),
-                org=org["code"],
+            for user in found
+        ]
+    ).run()
+    await t.Delivery.insert(
+        *[
+            outbox.email(
+                str(user["id"]),
+                org["code"],
+                topic,
                 stream=stream,
-                seq=seq,
-                kind=EventKind.WEBHOOK_DISABLED.value,
-                payload=msgspec.json.encode(
-                    {
-                        "topic": topic,
-                        "number": "",
-                        "side": ROLE_SIDE.get(user["role"], Side.INTERNAL).value,
-                        "event": {
-                            "kind": EventKind.WEBHOOK_DISABLED.value,
-                            "seq": seq,
-                            "at": format_time(now),
-                            "data": data,
-                        },
-                    }
-                ).decode(),
-                status="pending",
-                next_at=now,
-                created_at=now,
+                number="",
+                side=ROLE_SIDE.get(user["role"], Side.INTERNAL).value,
+                event=event,
+                now=now,
             )
-        ).run()
+            for user in found
+        ]
+    ).run()
