@@ -234,6 +234,7 @@ async def _worker(settings: Settings) -> int:
 
     import anyio
 
+    from portal.background import background_tasks
     from portal.notify.dispatcher import Dispatcher
     from portal.notify.live import standalone_publisher
 
@@ -249,6 +250,8 @@ async def _worker(settings: Settings) -> int:
                         return
 
             group.start_soon(on_signal)
+            for task in background_tasks(settings, db, publish):
+                group.start_soon(task, stop)
             print(f"portal: worker {dispatcher.name} delivering notifications.", flush=True)
             await dispatcher.run_forever(stop)
             group.cancel_scope.cancel()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSON,
     Boolean,
+    Bytea,
     Date,
     ForeignKey,
     Integer,
@@ -542,3 +543,79 @@ TABLES.extend(
         UsedLink,
     ]
 )
+
+
+# --- The internal workspace --------------------------------------------------------------------
+
+
+class Alert(Table):
+    """An early warning: one rule tripped for one subject (an order, one of its lines, a change
+    request or a shipment). At most one alert per (rule, subject) is open at a time: a partial
+    unique index (the migration) makes the second scanner's insert a no-op, so an alert is
+    raised once however many workers scan."""
+
+    id: Serial
+    rule = Varchar(length=32, index=True)
+    subject = Varchar(length=160)  # e.g. "po/PO-1/line/2", "cr/CR-PO-1-1", "shipment/ASN-7"
+    stream = Varchar(length=80, index=True)  # the order whose timeline tells it
+    number = Varchar(length=40)  # that order's number
+    org = Varchar(length=32, default="", index=True)  # the order's supplier or customer
+    owner_id = Integer(null=True, default=None, index=True)  # the PO's buyer, the SO's sales
+    owner_name = Varchar(length=200, default="")
+    level = Varchar(length=16, default="raised")  # raised | escalated
+    data = JSON(default="{}")  # what tripped it: dates, quantities, hours late
+    due_at = Timestamptz(null=True, default=None)  # when the awaited thing was due
+    raised_at = Timestamptz()
+    escalated_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None, index=True)
+
+
+class RuleSetting(Table, tablename="rule_setting"):
+    """A business setting an admin changed (alert thresholds, tolerance rules): a key with no
+    row follows the defaults of `Settings`."""
+
+    id: Serial
+    key = Varchar(length=64, unique=True)
+    value = JSON(default="null")
+    version = Integer(default=1)
+    updated_by = Varchar(length=200, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ReasonCode(Table, tablename="reason_code"):
+    """Why a promise or an order changes, as the parties pick it, in both languages."""
+
+    id: Serial
+    code = Varchar(length=32, unique=True)
+    label_en = Varchar(length=200)
+    label_zh = Varchar(length=200)
+    active = Boolean(default=True)
+    position = Integer(default=0)
+    version = Integer(default=1)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ImportJob(Table, tablename="import_job"):
+    """An order import (CSV or XLSX from an ERP) run in the background: the file as uploaded,
+    the column mapping chosen at preview, and how far the worker that leased it has come."""
+
+    id: Serial
+    kind = Varchar(length=24)  # purchase_orders | sales_orders
+    status = Varchar(length=16, default="pending", index=True)  # pending|running|done|failed
+    filename = Varchar(length=255, default="")
+    content = Bytea()
+    mapping = JSON(default="{}")
+    user_id = Integer(index=True)
+    actor = JSON(default="{}")  # who asked for it, as the timeline will name them
+    total = Integer(default=0)  # rows in the file
+    processed = Integer(default=0)
+    errors = JSON(default="[]")  # [{"row": n, "message": "..."}]
+    result = JSON(default="{}")  # the orders it created
+    created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    locked_until = Timestamptz(null=True, default=None)
+    worker = Varchar(length=64, default="")
+
+
+TABLES.extend([Alert, RuleSetting, ReasonCode, ImportJob])

@@ -67,6 +67,13 @@ class EventKind(StrEnum):
     WEBHOOK_ENABLED = "webhook.enabled"
     WEBHOOK_DELETED = "webhook.deleted"
     NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed"
+    ALERT_RAISED = "alert.raised"
+    ALERT_ESCALATED = "alert.escalated"
+    ALERT_RESOLVED = "alert.resolved"
+    SETTINGS_CHANGED = "settings.changed"  # alert thresholds, tolerance rules (org/<internal>)
+    REASON_CODE_ADDED = "reason_code.added"
+    REASON_CODE_CHANGED = "reason_code.changed"
+    IMPORT_COMPLETED = "import.completed"  # an order import applied (org/<internal>)
 
 
 def po_stream(number: str) -> str:

@@ -82,6 +82,13 @@ EVENT_KINDS: dict[str, str] = {
     "webhook.enabled": N_("Webhook enabled"),
     "webhook.deleted": N_("Webhook removed"),
     "notification.preferences_changed": N_("Notification preferences changed"),
+    "alert.raised": N_("Alert raised"),
+    "alert.escalated": N_("Alert escalated"),
+    "alert.resolved": N_("Alert resolved"),
+    "settings.changed": N_("Settings changed"),
+    "reason_code.added": N_("Reason code added"),
+    "reason_code.changed": N_("Reason code changed"),
+    "import.completed": N_("Import completed"),
 }
 
 REASONS: dict[str, str] = {

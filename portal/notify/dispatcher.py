@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import anyio
 
+from portal.background import background_tasks
 from portal.db import outbox
 from portal.db import tables as t
 from portal.db.codec import dump
@@ -527,6 +528,8 @@ class InProcess:
         stop = anyio.Event()
         async with anyio.create_task_group() as group:
             group.start_soon(self.dispatcher.run_forever, stop)
+            for task in background_tasks(self.settings, app.state.db, self.publish):
+                group.start_soon(task, stop)
             try:
                 yield
             finally:
