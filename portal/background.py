@@ -6,7 +6,8 @@ several workers running at once."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import anyio
 
@@ -14,8 +15,11 @@ from portal.db.database import Database
 from portal.notify.live import Publish
 from portal.settings import Settings
 
-Task = Callable[[anyio.Event], Awaitable[None]]
+Task = Callable[[anyio.Event], Coroutine[Any, Any, None]]
 
 
 def background_tasks(settings: Settings, db: Database, publish: Publish | None) -> list[Task]:
-    return []
+    from portal.services.alerts import AlertScanner  # the scanner imports the unit of work
+    from portal.services.order_import import runner as order_imports
+
+    return [AlertScanner(settings, db).run_forever, order_imports(db)]

@@ -216,6 +216,73 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    """Orders from an ERP file, checked and created at once (all or none), as the import
+    pages' background job does; each row in error is printed and nothing is imported."""
+    from pathlib import Path
+
+    import anyio
+
+    from portal.auth.scopes import ROLE_SCOPES
+    from portal.db import tables as t
+    from portal.domain.actors import Actor, ActorKind, Side, Via
+    from portal.i18n import translations
+    from portal.internal.imports import KIND_SCOPES, ROW_MESSAGES
+    from portal.services import order_import as oi
+    from portal.services.promise_import import ImportRefused
+    from portal.services.unit_of_work import UnitOfWork
+
+    kind = oi.Kind(args.kind)
+    path = Path(args.file)
+    try:
+        sheet = oi.read_sheet(await anyio.Path(path).read_bytes(), path.name)
+    except OSError as error:
+        _fail(f"cannot read {path}: {error.strerror}")
+    except ImportRefused as refused:
+        _fail(f"{path.name}: {refused.problem.value} ({refused})")
+    async with _migrated(settings) as db:
+        if args.as_email:
+            user = await t.AppUser.select().where(t.AppUser.email == args.as_email).first().run()
+            if user is None or KIND_SCOPES[kind] not in ROLE_SCOPES.get(user["role"], ()):
+                _fail(f"{args.as_email} is not a user who may import {kind.value}.")
+            actor = Actor(
+                ActorKind.USER,
+                str(user["id"]),
+                user["org"],
+                Side.INTERNAL,
+                user["display_name"],
+                Via.IMPORT,
+                user["role"],
+            )
+        else:
+            home = (
+                await t.Organisation.select(t.Organisation.code)
+                .where(t.Organisation.kind == "internal")
+                .first()
+                .run()
+            )
+            if home is None:
+                _fail("there is no internal organisation to import for.")
+            actor = Actor(ActorKind.SYSTEM, None, home["code"], Side.INTERNAL, "cli", Via.IMPORT)
+        mapping = oi.guess_mapping(sheet.headers, kind)
+        missing = oi.unmapped(mapping, kind)
+        if missing:
+            _fail("no column found for: " + ", ".join(field.value for field in missing))
+        checked = await oi.check(sheet, mapping, kind)
+        words = translations("en")
+        for problem in checked.errors:
+            message = words.gettext(ROW_MESSAGES[problem.code]) % problem.params
+            print(f"row {problem.row}: {message}", file=sys.stderr)
+        if not checked.ok:
+            _fail(f"{len(checked.errors)} rows with errors; nothing was imported.")
+        try:
+            done = await oi.create_orders(UnitOfWork(db), actor, kind, checked.orders)
+        except oi.RowRefused as refused:
+            _fail(f"row {refused.row}: {refused.error}; nothing was imported.")
+    print(f"portal: imported {len(done.numbers)} orders with {done.lines} lines.")
+    return 0
+
+
 async def _rotate_keys(settings: Settings) -> int:
     from portal.auth.keys import rotate_signing_key
 
@@ -340,6 +407,12 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "rotate-keys", help="start signing tokens with a new key (older tokens stay valid)"
     )
+    order_import = commands.add_parser(
+        "import", help="import purchase or sales orders from an ERP's CSV or XLSX file"
+    )
+    order_import.add_argument("--kind", required=True, choices=["purchase_orders", "sales_orders"])
+    order_import.add_argument("--as", dest="as_email", default="", metavar="EMAIL")
+    order_import.add_argument("file", metavar="FILE")
     return root
 
 
@@ -357,6 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "create-user": lambda settings: _create_user(settings, args),
         "invite": lambda settings: _invite(settings, args),
         "rotate-keys": _rotate_keys,
+        "import": lambda settings: _import(settings, args),
     }
     return _run(settings, jobs[args.command])
 

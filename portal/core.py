@@ -26,7 +26,15 @@ from portal.customer import api as customer_api
 from portal.customer import controllers as customer_pages
 from portal.customer import live_routes as customer_live
 from portal.db.database import Database
-from portal.internal import admin, outbox_pages
+from portal.internal import admin, change_review, outbox_pages, settings_pages
+from portal.internal import alerts as alert_pages
+from portal.internal import audit as order_audit
+from portal.internal import dashboard as dashboard_pages
+from portal.internal import imports as order_imports
+from portal.internal import orders as staff_orders
+from portal.internal import orders_api as staff_orders_api
+from portal.internal import receipts as receipt_pages
+from portal.internal import scorecards as scorecard_pages
 from portal.notify import (
     centre_api,
     centre_pages,
@@ -40,6 +48,7 @@ from portal.settings import Settings
 from portal.supplier import api as supplier_api
 from portal.supplier import controllers as supplier_pages
 from portal.supplier import imports as promise_imports
+from portal.web import export as list_exports
 from portal.web import health, orders, security
 from portal.web.deps import dependencies
 from portal.web.errors import exception_handlers
@@ -105,6 +114,8 @@ class PortalCore(InitPluginProtocol):
                 *supplier_pages.ROUTES,
                 *supplier_api.ROUTES,
                 *promise_imports.ROUTES,
+                *order_imports.ROUTES,
+                *list_exports.ROUTES,
                 *live.ROUTES,
                 *email_actions.ROUTES,
                 *centre_pages.ROUTES,
@@ -116,6 +127,15 @@ class PortalCore(InitPluginProtocol):
                 *customer_live.ROUTES,
                 *admin.ROUTES,
                 *outbox_pages.ROUTES,
+                *alert_pages.ROUTES,
+                *change_review.ROUTES,
+                *scorecard_pages.ROUTES,
+                *dashboard_pages.ROUTES,
+                *staff_orders.ROUTES,
+                *staff_orders_api.ROUTES,
+                *order_audit.ROUTES,
+                *receipt_pages.ROUTES,
+                *settings_pages.ROUTES,
                 *oauth_routes.ROUTES,
                 *signin.ROUTES,
                 *invitations.ROUTES,
@@ -149,6 +169,7 @@ class PortalCore(InitPluginProtocol):
             exclude=["^/api/", "^/oauth/token$", "^/oauth/introspect$", "^/oauth/revoke$"],
         )
         app_config.guards.append(authorise)
+        app_config.guards.append(settings_pages.reason_codes_guard)
         app_config.before_send.append(security.before_send(self.settings))
         app_config.state["settings"] = self.settings
         notifier = InProcess(self.settings, live.publisher(channels))

@@ -68,6 +68,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     set it to false and run `portal worker` (as many as you like) instead."""
     notify_poll_seconds: Decimal = Decimal(1)
     """How often the dispatcher looks for work it was not woken up for."""
+    alert_scan_seconds: int = 60
+    """How often the alert scanner looks for tripped rules (early warnings)."""
     retry_scale: Decimal = Decimal(1)
     """Multiplies the waits between delivery retries (10 s, 30 s, 2 min ... 1 h); tests shrink
     them."""
@@ -147,7 +149,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "PORTAL_CHANNELS_URL: use redis://HOST:PORT, or leave it empty (PostgreSQL "
                 "LISTEN/NOTIFY with a PostgreSQL database, in-process otherwise)."
             )
-        for name in ("tracking_link_days", "action_link_days"):
+        for name in ("tracking_link_days", "action_link_days", "alert_scan_seconds"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"PORTAL_{name.upper()} must be at least 1.")
         if not 0 <= self.digest_hour <= 23:

@@ -150,6 +150,14 @@ def resources(po_ids: dict[str, int], so_ids: dict[str, int]) -> dict[str, Resou
         # One in-app notification per user, made in `build`; named by row id only. It is its
         # user's alone: another user's is 404, within one organisation too.
         "notifications": Resource(list(NOTIFICATIONS)),
+        # Supplier scorecards, named by the supplier's code: the page /scorecards/{code} and
+        # the API /api/v1/suppliers/{code}/scorecard. No row id names them.
+        "scorecards": Resource(
+            [(code, code, 0) for code, _, kind in ORGANISATIONS if kind in ("supplier", "both")]
+        ),
+        "suppliers": Resource(
+            [(code, code, 0) for code, _, kind in ORGANISATIONS if kind in ("supplier", "both")]
+        ),
     }
 
 

@@ -223,12 +223,17 @@ async def purchase_orders(
     sort: Sort = BY_LATEST_CHANGE,
     page: int = 1,
     per_page: int = 20,
+    only: Sequence[int] | None = None,
 ) -> Page[PurchaseOrderRow]:
-    """One page of the purchase orders the actor may see, with their lines summed up."""
+    """One page of the purchase orders the actor may see, with their lines summed up (of
+    the orders `only` names, when given: a list's further filters)."""
     query = po_summaries(actor)
     count = scope_purchase_orders(actor, PO.select(Count()))
-    if query is None or count is None:
+    if query is None or count is None or (only is not None and not only):
         return Page(items=[], number=page, size=per_page, total=0)
+    if only is not None:
+        query = query.where(PO._meta.primary_key.is_in(list(only)))
+        count = count.where(PO._meta.primary_key.is_in(list(only)))
     if status is not None:
         query = query.where(PO.status == status.value)
         count = count.where(PO.status == status.value)
@@ -340,8 +345,10 @@ async def sales_orders(
     sort: Sort = BY_LATEST_CHANGE,
     page: int = 1,
     per_page: int = 20,
+    only: Sequence[int] | None = None,
 ) -> Page[SalesOrderRow]:
-    """One page of the sales orders the actor may see, with their lines' dates summed up."""
+    """One page of the sales orders the actor may see, with their lines' dates summed up (of
+    the orders `only` names, when given)."""
     query = scope_sales_orders(
         actor,
         SO.select(
@@ -355,8 +362,11 @@ async def sales_orders(
         ),
     )
     count = scope_sales_orders(actor, SO.select(Count()))
-    if query is None or count is None:
+    if query is None or count is None or (only is not None and not only):
         return Page(items=[], number=page, size=per_page, total=0)
+    if only is not None:
+        query = query.where(SO._meta.primary_key.is_in(list(only)))
+        count = count.where(SO._meta.primary_key.is_in(list(only)))
     if status is not None:
         query = query.where(SO.status == status.value)
         count = count.where(SO.status == status.value)

@@ -34,6 +34,7 @@ class Topic(StrEnum):
     PROMISE_MOVED = "promise_moved"
     SHIPMENT = "shipment"
     WEBHOOK_DISABLED = "webhook_disabled"  # an organisation's admins: an endpoint was disabled
+    ALERT = "alert"  # an early warning on an order we own (escalated: the managers too)
 
 
 class Channel(StrEnum):
@@ -62,6 +63,7 @@ TOPICS_BY_SIDE: dict[Side, tuple[Topic, ...]] = {
         Topic.SHIPMENT,
         Topic.EXPECTED_DATE_MOVED,
         Topic.COMMENT,
+        Topic.ALERT,
     ),
 }
 """The topics a user of each side may choose from, in the order the preferences page lists them.
@@ -82,6 +84,12 @@ class Preference:
 
 DEFAULT_PREFERENCE = Preference()
 """A topic nobody chose for yet: in the app and by e-mail, at once."""
+
+ROUTED_KINDS = frozenset(
+    {EventKind.ALERT_RAISED, EventKind.ALERT_ESCALATED, EventKind.ALERT_RESOLVED}
+)
+"""Events whose data names their recipients (user ids under "recipients"): the alerts, told
+to the order's owner and, once escalated, to the managers, not to everybody of the side."""
 
 _CUSTOMER: dict[str, Topic] = {
     EventKind.LINE_CONFIRMED: Topic.ORDER_CONFIRMED,
@@ -130,6 +138,8 @@ def topic_for(
     """
     if reader not in audience and reader != Side.INTERNAL:
         return None
+    if kind in ROUTED_KINDS:
+        return Topic.ALERT if reader == Side.INTERNAL else None
     is_po = stream.startswith("po/")
     if reader == Side.CUSTOMER:
         if is_po or author == Side.CUSTOMER:

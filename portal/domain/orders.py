@@ -7,7 +7,8 @@ machine, changes the fields and records the events that say what happened.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -48,12 +49,43 @@ def require_side(actor: Actor, sides: Iterable[Side], doing: str) -> None:
         raise DomainError("Only the {names} side can {doing}.", names=names, doing=doing)
 
 
+@dataclass(frozen=True, slots=True)
+class ReasonCatalog:
+    """The reason codes in use: the built-in ones less those an admin deactivated, plus those
+    an admin added, with the admins' own labels (code -> (English, Chinese))."""
+
+    active: tuple[str, ...] = REASON_CODES
+    retired: frozenset[str] = frozenset()
+    labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+REASON_CATALOG: ContextVar[ReasonCatalog | None] = ContextVar("reason_catalog", default=None)
+"""The catalog the current command or request obeys, set from the database by whoever runs it
+(the unit of work, the web app per request); without one, the built-in codes."""
+
+
+def reason_catalog() -> ReasonCatalog:
+    return REASON_CATALOG.get() or ReasonCatalog()
+
+
+def reason_codes() -> tuple[str, ...]:
+    """The reason codes that may be chosen now."""
+    return reason_catalog().active
+
+
 def require_reason(reason_code: str) -> None:
-    if reason_code not in REASON_CODES:
+    catalog = reason_catalog()
+    if reason_code in catalog.retired:
+        raise DomainError(
+            "Reason code {reason_code!r} is no longer in use; use one of: {choices}.",
+            reason_code=reason_code,
+            choices=", ".join(catalog.active),
+        )
+    if reason_code not in catalog.active:
         raise DomainError(
             "Unknown reason code {reason_code!r}; use one of: {choices}.",
             reason_code=reason_code,
-            choices=", ".join(REASON_CODES),
+            choices=", ".join(catalog.active),
         )
 
 

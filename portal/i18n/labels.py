@@ -133,3 +133,15 @@ VIA: dict[str, str] = {
     "system": N_("system"),
     "email": N_("e-mail link"),
 }
+
+ALERT_RULES: dict[str, str] = {
+    "po_unacknowledged": N_("Purchase order not acknowledged"),
+    "promise_after_need": N_("Promise later than need date"),
+    "promise_passed_unshipped": N_("Promised date passed, not shipped"),
+    "shipment_overdue": N_("Shipment overdue"),
+    "cr_overdue": N_("Change request overdue"),
+    "so_late": N_("Sales order line late"),
+}
+"""The early-warning rules (portal.domain.alerts.Rule), as pages and messages name them."""
+
+ALERT_LEVELS: dict[str, str] = {"raised": N_("Raised"), "escalated": N_("Escalated")}

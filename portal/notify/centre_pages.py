@@ -58,6 +58,7 @@ TOPIC_NAMES: dict[str, str] = {
     Topic.PROMISE_MOVED: N_("Promise moved"),
     Topic.SHIPMENT: N_("Shipments"),
     Topic.WEBHOOK_DISABLED: N_("Webhook disabled"),
+    Topic.ALERT: N_("Alerts"),
 }
 """Each topic's name on the preferences page, translated where it is shown."""
 

@@ -44,6 +44,7 @@ from portal.domain.events import Event, EventKind
 from portal.domain.notifications import (
     DEFAULT_PREFERENCE,
     GIVE_UP_AFTER,
+    ROUTED_KINDS,
     Preference,
     retry_delay,
     topic_for,
@@ -51,7 +52,7 @@ from portal.domain.notifications import (
 from portal.domain.orders import PurchaseOrder, SalesOrder
 from portal.notify import email, webhooks
 from portal.notify.live import Publish, notify_channel
-from portal.notify.recipients import Reader, internal_orgs, readers_of
+from portal.notify.recipients import Reader, internal_orgs, readers_of, routed_to
 from portal.services.unit_of_work import AfterCommit, UnitOfWork, utc_now
 from portal.settings import Settings
 
@@ -264,6 +265,10 @@ class Dispatcher:
     ) -> dict[str, Any] | None:
         """Notifications and deliveries for one event; what the timeline says of them, or None
         when nobody was told anything."""
+        if event.kind in ROUTED_KINDS:  # an alert: only the people it names, as they chose
+            readers = await routed_to(event.data.get("recipients"))
+            named = {reader.user_id for reader in readers if reader.user_id is not None}
+            preferences = {**preferences, **await self._preferences(named)}
         author_side = Side(event.actor.get("side", Side.INTERNAL))
         author = str(event.actor.get("id")) if event.actor.get("kind") == "user" else None
         number = order.number

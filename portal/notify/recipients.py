@@ -84,3 +84,15 @@ async def readers_of(order: PurchaseOrder | SalesOrder) -> list[Reader]:
     if contact and not any(reader.email.lower() == contact.lower() for reader in outside):
         outside.append(Reader(None, contact, contact, Side.CUSTOMER, order.customer))
     return outside + await _users(orgs=ours, side=Side.INTERNAL, roles=("sales",))
+
+
+async def routed_to(user_ids: object) -> list[Reader]:
+    """The people an event names as its recipients (an alert's owner and managers): our own
+    active staff only, whatever the data says."""
+    given = user_ids if isinstance(user_ids, list) else []
+    ids = {i for i in given if isinstance(i, int)}
+    if not ids:
+        return []
+    ours = await internal_orgs()
+    readers = await _users(orgs=ours, side=Side.INTERNAL)
+    return [reader for reader in readers if reader.user_id in ids]

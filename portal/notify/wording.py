@@ -336,6 +336,32 @@ def _webhook_disabled(data: Mapping[str, Any], number: str, i18n: I18n, side: Si
     return Phrase("Webhook disabled"), body
 
 
+def _alert(state: str) -> Writer:
+    def title_of(number: str, rule: str) -> Phrase:
+        # Each template literal, so the catalogue extracts it.
+        if state == "raised":
+            return Phrase("Alert on order {number}: {rule}", number=number, rule=rule)
+        if state == "escalated":
+            return Phrase("Alert escalated on order {number}: {rule}", number=number, rule=rule)
+        return Phrase("Alert resolved on order {number}: {rule}", number=number, rule=rule)
+
+    def write(data: Mapping[str, Any], number: str, i18n: I18n, side: Side) -> Words:
+        code = str(data.get("rule") or "")
+        label = labels.ALERT_RULES.get(code)
+        title = title_of(number, i18n.gettext(label) if label else code)
+        subject = str(data.get("subject") or "")
+        if state == "resolved":
+            return title, Phrase("{subject}: the condition has cleared.", subject=subject)
+        return title, Phrase(
+            "{subject}: {hours} hours late, due {due}.",
+            subject=subject,
+            hours=int(data.get("hours_late") or 0),
+            due=i18n.datetime(str(data.get("due_at") or "")) if data.get("due_at") else "—",
+        )
+
+    return write
+
+
 def _any_event(kind: str, number: str, i18n: I18n) -> Phrase:
     # The label is a catalogue message already (labels.EVENT_KINDS): translated here; an
     # unknown kind is shown as it is.
@@ -368,6 +394,9 @@ _WRITERS: dict[str, Writer] = {
     EventKind.SHIPMENT_CORRECTED: _shipment_corrected,
     EventKind.SHIPMENT_CANCELLED: _shipment_cancelled,
     EventKind.WEBHOOK_DISABLED: _webhook_disabled,
+    EventKind.ALERT_RAISED: _alert("raised"),
+    EventKind.ALERT_ESCALATED: _alert("escalated"),
+    EventKind.ALERT_RESOLVED: _alert("resolved"),
 }
 
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from portal.db import outbox, timeline
+from portal.db import outbox, reason_store, rule_store, timeline
 from portal.db.database import Database
 from portal.db.repositories import (
     ChangeRequests,
@@ -35,7 +35,7 @@ from portal.db.repositories import (
 )
 from portal.domain.changes import TolerancePolicy
 from portal.domain.events import Event
-from portal.domain.orders import Aggregate, PurchaseOrder, SalesOrder
+from portal.domain.orders import REASON_CATALOG, Aggregate, PurchaseOrder, SalesOrder
 
 
 def utc_now() -> datetime:
@@ -70,7 +70,10 @@ class UnitOfWork:
         after_commit: AfterCommit | None = None,
     ) -> None:
         self.db = db
-        self.rules = rules or Rules()
+        self.base_rules = rules or Rules()
+        # The process's settings until the transaction begins; then with the admin's stored
+        # rules laid over them (see `__aenter__`).
+        self.rules = self.base_rules
         self.clock = clock
         self.after_commit = after_commit
         self.committed: list[Event] = []
@@ -92,6 +95,9 @@ class UnitOfWork:
         try:
             # Read once the transaction is ours, so times follow the order of the writes.
             self.now = self.clock()
+            # The admin's business settings as they are now, in every process (one query).
+            self.rules = await rule_store.load_rules(self.base_rules)
+            reasons = await reason_store.catalog()
         except BaseException as error:
             # `async with` calls no __aexit__ when __aenter__ fails: give the transaction (and
             # SQLite's write lock) back here, or every later write waits for ever.
@@ -106,6 +112,8 @@ class UnitOfWork:
         self.counters = Counters()
         self.committed = []
         self.changed = []
+        # The reason codes in use now, for the domain's checks during this command.
+        self._reasons = REASON_CATALOG.set(reasons)
         return self
 
     async def add(self, order: PurchaseOrder | SalesOrder) -> None:
@@ -153,6 +161,8 @@ class UnitOfWork:
     ) -> None:
         if exc is None and not self._done:
             exc_type, exc = _Abandoned, _Abandoned()
+        with suppress(ValueError, RuntimeError):  # left in another context than entered
+            REASON_CATALOG.reset(self._reasons)
         with suppress(_Abandoned):
             await self._transaction.__aexit__(exc_type, exc, tb)
         if exc is None:

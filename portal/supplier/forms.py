@@ -22,7 +22,7 @@ from typing import Any
 
 from portal.domain.answers import LineAnswer, LineAnswerKind
 from portal.domain.changes import ChangeKind, LineChange
-from portal.domain.orders import REASON_CODES
+from portal.domain.orders import reason_codes
 from portal.domain.schedule import DeliveryRow, Schedule
 from portal.domain.shipments import Shipment, ShipmentLine
 from portal.services.acknowledgements import Acknowledge, AcknowledgeLines, Decision
@@ -134,7 +134,7 @@ def price(text: str, *, line_no: int) -> Decimal:
 
 def reason_code(fields: Fields) -> str:
     code = fields.text("reason_code")
-    if code not in REASON_CODES:
+    if code not in reason_codes():
         raise FormError("reason_code")
     return code
 

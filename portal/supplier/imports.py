@@ -48,7 +48,7 @@ from portal.auth.guards import is_api, requires
 from portal.auth.scopes import PO_PROMISE
 from portal.domain.actors import Actor
 from portal.domain.errors import Conflict
-from portal.domain.orders import REASON_CODES
+from portal.domain.orders import REASON_CODES, reason_catalog, reason_codes
 from portal.domain.schedule import Schedule
 from portal.i18n import LOCALES, labels, translations
 from portal.i18n.labels import N_
@@ -147,10 +147,20 @@ THE_FILE = N_("The file")
 """Names a file refused before it was read, its name unknown."""
 
 
-@cache
 def reason_names() -> dict[str, str]:
     """Every spelling of a reason code a file may use, folded: the code itself and its words
-    in each language (a Chinese sheet says 产能, not capacity)."""
+    in each language (a Chinese sheet says 产能, not capacity), admins' codes and words too."""
+    names = dict(builtin_reason_names())
+    catalog = reason_catalog()
+    for code, own in catalog.labels.items():
+        for word in (code, *own):
+            if word.strip():
+                names[word.strip().casefold()] = code
+    return names
+
+
+@cache
+def builtin_reason_names() -> dict[str, str]:
     names = {code.casefold(): code for code in REASON_CODES}
     for locale in LOCALES:
         words = translations(locale)
@@ -177,7 +187,7 @@ def row_message(problem: pi.Problem, i18n: I18n) -> str:
         params["column"] = i18n.gettext(COLUMN_LABELS[pi.Column(params["column"])])
     if "today" in params:
         params["today"] = i18n.date(params["today"])
-    params["codes"] = ", ".join(REASON_CODES)
+    params["codes"] = ", ".join(reason_codes())
     return i18n.gettext(ROW_MESSAGES[problem.code]) % params
 
 
@@ -313,7 +323,7 @@ def page(
         {
             "upload_path": UPLOAD,
             "columns": [(i18n.gettext(label), column) for column, label in COLUMN_LABELS.items()],
-            "reason_codes": REASON_CODES,
+            "reason_codes": reason_codes(),
             "problem": problem,
             "preview": preview,
             "plan": plan,
@@ -378,7 +388,7 @@ async def xlsx_template(i18n: NamedDependency[I18n]) -> Response[bytes]:
     for row in sheet.iter_rows(min_row=2, max_row=last, min_col=3, max_col=3):
         row[0].number_format = "yyyy-mm-dd"
     # A drop-down of the reason codes: a typo in one is a row refused.
-    reasons = DataValidation(type="list", formula1='"' + ",".join(REASON_CODES) + '"')
+    reasons = DataValidation(type="list", formula1='"' + ",".join(reason_codes()) + '"')
     reasons.add(f"E2:E{last}")
     sheet.add_data_validation(reasons)
     sheet.freeze_panes = "A2"

@@ -29,7 +29,7 @@ from portal.db.repositories import SHIPMENT_POSTED
 from portal.domain.actors import Side
 from portal.domain.errors import Conflict
 from portal.domain.events import po_stream
-from portal.domain.orders import REASON_CODES
+from portal.domain.orders import reason_codes
 from portal.domain.schedule import DeliveryRow as Row
 from portal.domain.schedule import Schedule
 from portal.domain.states import PO_TRANSITIONS, POMove, POStatus
@@ -209,7 +209,7 @@ def line_facts(po: PODetail) -> list[LineFacts]:
 
 
 def _reasons(i18n: I18n) -> list[tuple[str, str]]:
-    return [(code, i18n.reason(code)) for code in REASON_CODES]
+    return [(code, i18n.reason(code)) for code in reason_codes()]
 
 
 async def detail(

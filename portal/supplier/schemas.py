@@ -37,7 +37,13 @@ Version = Annotated[
     ),
 ]
 ReasonCode = Annotated[
-    str, Meta(description="Why: one of " + ", ".join(REASON_CODES) + ".", examples=["capacity"])
+    str,
+    Meta(
+        description="Why: one of the codes GET /api/v1/reason-codes lists (built in: "
+        + ", ".join(REASON_CODES)
+        + "; admins add and retire codes).",
+        examples=["capacity"],
+    ),
 ]
 Comment = Annotated[str, Meta(max_length=4000)]
 Number = Annotated[str, Meta(min_length=1, max_length=60)]

@@ -44,7 +44,7 @@ from portal.auth.principal import Principal
 from portal.db import tables as t
 from portal.db.database import Database
 from portal.domain.errors import Conflict, DomainError
-from portal.domain.orders import REASON_CODES
+from portal.domain.orders import reason_codes
 from portal.services.unit_of_work import UnitOfWork
 from portal.web.deps import i18n_for
 from portal.web.errors import PROBLEM_JSON, status_of
@@ -443,11 +443,11 @@ class Checks:
             )
 
     def reason_code(self, field: str, code: str | None) -> None:
-        if code is not None and code not in REASON_CODES:
+        if code is not None and code not in reason_codes():
             self.fail(
                 field,
                 self._("unknown reason code %(code)s; use one of: %(codes)s.")
-                % {"code": code, "codes": ", ".join(REASON_CODES)},
+                % {"code": code, "codes": ", ".join(reason_codes())},
             )
 
     def line(self, field: str, po_number: str, line_no: int, known: set[int]) -> None:

@@ -14,6 +14,7 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations
 
 from portal.domain.errors import DomainError, Phrase, fill
+from portal.domain.orders import reason_catalog
 from portal.i18n import LOCALES, labels, translations
 
 LANG_PARAM = "lang"
@@ -139,6 +140,11 @@ class I18n:
         return self._label(labels.EVENT_KINDS, code)
 
     def reason(self, code: str) -> str:
+        # An admin's own words for the code (portal.db.reason_store), in the reader's language.
+        own = reason_catalog().labels.get(code)
+        if own is not None:
+            english, chinese = own
+            return (chinese if self.code.startswith("zh") else english) or english or code
         return self._label(labels.REASONS, code)
 
     def decision(self, code: str) -> str:

@@ -41,13 +41,20 @@ class Listing(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     status: str = ""
     sort: str = DEFAULT_SORT
+    filters: tuple[tuple[str, str], ...] = ()
+    """Further filters in force (name, value), carried into every link of the table."""
 
     def url(self, *, sort: str | None = None, page: int = 1) -> str:
         """This table with another order or page; a new order starts at page 1."""
         params = {"status": self.status, "sort": self.sort if sort is None else sort, "page": page}
         defaults = {"status": "", "sort": DEFAULT_SORT, "page": 1}
-        query = urlencode({key: value for key, value in params.items() if value != defaults[key]})
+        kept = [(key, value) for key, value in params.items() if value != defaults[key]]
+        query = urlencode([*kept[:1], *self.filters, *kept[1:]])
         return f"{self.path}?{query}" if query else self.path
+
+    def filter(self, name: str) -> str:
+        """The value of one further filter ("" when not set)."""
+        return dict(self.filters).get(name, "")
 
     def sorted_by(self, key: str) -> str | None:
         """`ascending` or `descending` when the table is sorted by `key` (for aria-sort)."""
