@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
 import os
 import re
 import socket
@@ -67,6 +69,9 @@ CHUNK = 500
 PROGRESS_EVERY = 2_000
 MAX_ERRORS = 1_000
 """A job keeps the first errors only: a file wrong throughout needs fixing, not listing."""
+
+
+logger = logging.getLogger(__name__)
 
 
 class Kind(StrEnum):
@@ -859,15 +864,13 @@ async def lease(db: Database, worker: str, now: datetime | None = None) -> int |
     now = now or datetime.now(UTC)
     until = now + LEASE
     job = t.ImportJob
+    takeable = (job.status == "pending") | ((job.status == "running") & (job.locked_until < now))
+    # Look before taking the write lock: an idle worker polls every second, and on SQLite each
+    # write transaction would hold off every other writer of the file.
+    if not await job.exists().where(takeable).run():
+        return None
     async with db.write_transaction():
-        query = (
-            job.select(job.id)
-            .where(
-                (job.status == "pending") | ((job.status == "running") & (job.locked_until < now))
-            )
-            .order_by(job.id)
-            .limit(1)
-        )
+        query = job.select(job.id).where(takeable).order_by(job.id).limit(1)
         if not db.is_sqlite:
             query = query.lock_rows("UPDATE", skip_locked=True)
         rows = await query.run()
@@ -989,8 +992,6 @@ async def run_job(db: Database, job_id: int, worker: str) -> str:
 
 
 def _json(value: Any) -> Any:
-    import json
-
     if isinstance(value, str):
         return json.loads(value or "null")
     return value
@@ -1015,6 +1016,9 @@ def runner(
             try:
                 status = await work_once(db, worker)
             except Exception:
+                # A worker must not die of one bad job or a database away for a moment; the
+                # job's lease runs out and it is taken again.
+                logger.exception("the import worker's round failed; trying again")
                 status = None
             if status is None:
                 with anyio.move_on_after(idle):
