@@ -64,6 +64,8 @@ LEASE = timedelta(seconds=60)
 """How long a leased delivery is a worker's alone; after that another worker may take it."""
 CONCURRENCY = 8
 """Deliveries sent at the same time by one worker."""
+SHUTDOWN_GRACE_SECONDS = 5
+"""How long a stopping web process lets the dispatcher and background tasks end their round."""
 NOTIFIER = Actor.system("notifier")
 
 
@@ -539,6 +541,9 @@ class InProcess:
                 yield
             finally:
                 stop.set()
-                # A send in flight is abandoned: its lease runs out and a later run sends it.
-                group.cancel_scope.cancel()
+                # Each task ends at `stop` once its round is done. Cancelling at once could cut
+                # a round between BEGIN and ROLLBACK, and the orphaned connection would keep
+                # SQLite's write lock; a round still running after the grace (a slow SMTP
+                # server) is abandoned: its lease runs out and a later run does it again.
+                group.cancel_scope.deadline = anyio.current_time() + SHUTDOWN_GRACE_SECONDS
                 self.dispatcher = None
