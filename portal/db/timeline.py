@@ -152,24 +152,38 @@ async def verify() -> list[ChainBreak]:
     breaks = []
     for name in sorted(names | heads.keys()):
         rows = await t.Event.select().where(t.Event.stream == name).order_by(t.Event.seq).run()
-        head = heads.get(name)
-        events, unreadable = _readable_prefix(rows)
-        if unreadable is None:
-            found = verify_stream(
-                name,
-                events,
-                head["last_seq"] if head else None,
-                head["last_hash"] if head else None,
-            )
-        else:
-            # The history is broken at the first row that cannot even be decoded, unless it
-            # is broken before it.
-            found = verify_stream(name, events, None, None) or _unreadable(name, events, unreadable)
-        if head is None and found is None:
-            found = ChainBreak(name, 1, "the stream has no head record")
+        found = _first_break(name, rows, heads.get(name))
         if found:
             breaks.append(found)
     return breaks
+
+
+async def verify_one(stream: str) -> ChainBreak | None:
+    """Where one stream's history first stops matching its seals, or None when it is intact:
+    the check `verify` makes of every stream."""
+    head = await t.Stream.select().where(t.Stream.name == stream).first().run()
+    rows = await t.Event.select().where(t.Event.stream == stream).order_by(t.Event.seq).run()
+    return _first_break(stream, rows, head)
+
+
+def _first_break(
+    name: str, rows: list[dict[str, Any]], head: dict[str, Any] | None
+) -> ChainBreak | None:
+    events, unreadable = _readable_prefix(rows)
+    if unreadable is None:
+        found = verify_stream(
+            name,
+            events,
+            head["last_seq"] if head else None,
+            head["last_hash"] if head else None,
+        )
+    else:
+        # The history is broken at the first row that cannot even be decoded, unless it is
+        # broken before it.
+        found = verify_stream(name, events, None, None) or _unreadable(name, events, unreadable)
+    if head is None and found is None and rows:
+        found = ChainBreak(name, 1, "the stream has no head record")
+    return found
 
 
 def _readable_prefix(rows: list[dict[str, Any]]) -> tuple[list[Event], dict[str, Any] | None]:

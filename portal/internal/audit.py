@@ -29,7 +29,7 @@ from portal.db import tables as t
 from portal.db import timeline as stored
 from portal.db.codec import load
 from portal.domain.actors import Actor, Side
-from portal.domain.events import ChainBreak, Event, po_stream, so_stream, verify_stream
+from portal.domain.events import Event, po_stream, so_stream
 from portal.i18n.labels import N_
 from portal.web.i18n import I18n
 from portal.web.rendering import View
@@ -110,28 +110,6 @@ def filtered(events: list[Event], i18n: I18n, chosen: TimelineFilter) -> Filtere
         chosen=chosen,
         total=len(events),
     )
-
-
-# --- The chain of one stream --------------------------------------------------------------------
-
-
-async def verify_one(stream: str) -> ChainBreak | None:
-    """Where the stream's history first stops matching its seals, or None when it is intact:
-    the same check `portal verify-timeline` makes of every stream."""
-    head = await t.Stream.select().where(t.Stream.name == stream).first().run()
-    rows = await t.Event.select().where(t.Event.stream == stream).order_by(t.Event.seq).run()
-    events, unreadable = stored._readable_prefix(rows)
-    head_seq = head["last_seq"] if head else None
-    head_hash = head["last_hash"] if head else None
-    if unreadable is None:
-        found = verify_stream(stream, events, head_seq, head_hash)
-    else:
-        found = verify_stream(stream, events, None, None) or stored._unreadable(
-            stream, events, unreadable
-        )
-    if head is None and found is None and rows:
-        found = ChainBreak(stream, 1, "the stream has no head record")
-    return found
 
 
 # --- The report ---------------------------------------------------------------------------------
@@ -298,7 +276,7 @@ async def so_audit_csv(
 
 async def _audit_page(view: View, kind: str, number: str, stream: str) -> Response[str]:
     rows = await audit_rows(stream, view.i18n)
-    found = await verify_one(stream)
+    found = await stored.verify_one(stream)
     return view.page(
         "internal/audit.html",
         {

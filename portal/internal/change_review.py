@@ -38,7 +38,6 @@ from portal.db.queries import Page
 from portal.domain.actors import Side
 from portal.domain.errors import Conflict, DomainError, NotFound
 from portal.domain.impact import CustomerEffect
-from portal.domain.orders import reason_codes
 from portal.domain.states import PO_TRANSITIONS, POMove, POStatus
 from portal.services import change_requests
 from portal.services.unit_of_work import UnitOfWork
@@ -237,7 +236,7 @@ async def detail(
             "cr": cr,
             "po": po,
             "open_lines": [{"line": line} for line in po.lines if not line.cancelled],
-            "reasons": [(code, view.i18n.reason(code)) for code in reason_codes()],
+            "reasons": view.i18n.reasons(),
             "today": pages.today_of(view.i18n),
             "failure": failure,
             "conflict": conflict,
@@ -405,7 +404,7 @@ async def new_page(
             "po": po,
             "can_open": (POStatus(po.stored_status), POMove.OPEN_CHANGE_REQUEST) in PO_TRANSITIONS,
             "open_lines": [{"line": line} for line in po.lines if not line.cancelled],
-            "reasons": [(code, view.i18n.reason(code)) for code in reason_codes()],
+            "reasons": view.i18n.reasons(),
             "today": pages.today_of(view.i18n),
             "failure": failure,
         },

@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio
 
-from portal.db import alert_queries
+from portal.db import alert_queries, rule_store
 from portal.db import tables as t
 from portal.db.alert_queries import Tripped
 from portal.db.codec import dump
@@ -73,13 +73,6 @@ class Steps:
     resolve: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def current_thresholds() -> dict[str, tuple[int, int]]:
-    """The thresholds as an admin set them (the defaults where none did)."""
-    from portal.db.rule_store import alert_thresholds
-
-    return await alert_thresholds()
-
-
 async def scan(
     db: Database,
     clock: Callable[[], datetime] = utc_now,
@@ -90,7 +83,7 @@ async def scan(
     """One round of the scanner at `clock()`; `thresholds` (rule -> (hours, escalate_hours))
     default to the stored settings."""
     limits = thresholds_from(
-        dict(thresholds) if thresholds is not None else await current_thresholds()
+        dict(thresholds) if thresholds is not None else await rule_store.alert_thresholds()
     )
     return await apply(db, clock, await plan(clock(), limits), rules=rules)
 

@@ -29,7 +29,6 @@ from portal.db.repositories import SHIPMENT_POSTED
 from portal.domain.actors import Side
 from portal.domain.errors import Conflict
 from portal.domain.events import po_stream
-from portal.domain.orders import reason_codes
 from portal.domain.schedule import DeliveryRow as Row
 from portal.domain.schedule import Schedule
 from portal.domain.states import PO_TRANSITIONS, POMove, POStatus
@@ -208,10 +207,6 @@ def line_facts(po: PODetail) -> list[LineFacts]:
     ]
 
 
-def _reasons(i18n: I18n) -> list[tuple[str, str]]:
-    return [(code, i18n.reason(code)) for code in reason_codes()]
-
-
 async def detail(
     view: View,
     principal: Principal,
@@ -250,7 +245,7 @@ async def detail(
             "timeline": entries(events, view.i18n),
             "live_after": events[-1].seq if events else 0,
             "can": can(principal, po),
-            "reasons": _reasons(view.i18n),
+            "reasons": view.i18n.reasons(),
             "today": today,
             "max_rows": MAX_ROWS,
             "notice": notice,
@@ -293,7 +288,7 @@ async def inbox_page(
             "live_after": found.latest_change.isoformat() if found.latest_change else "",
             "can_bulk": principal.actor.side == Side.SUPPLIER and principal.holds(s.PO_PROMISE),
             "all_suppliers": principal.actor.side == Side.INTERNAL,
-            "reasons": _reasons(view.i18n),
+            "reasons": view.i18n.reasons(),
             "today": today,
             "notice": notice,
             "failure": failure,

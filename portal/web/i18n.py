@@ -14,7 +14,7 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations
 
 from portal.domain.errors import DomainError, Phrase, fill
-from portal.domain.orders import reason_catalog
+from portal.domain.orders import reason_catalog, reason_codes
 from portal.i18n import LOCALES, labels, translations
 
 LANG_PARAM = "lang"
@@ -146,6 +146,10 @@ class I18n:
             english, chinese = own
             return (chinese if self.code.startswith("zh") else english) or english or code
         return self._label(labels.REASONS, code)
+
+    def reasons(self) -> list[tuple[str, str]]:
+        """The reason codes in use, each with its label: the choices of a reason drop-down."""
+        return [(code, self.reason(code)) for code in reason_codes()]
 
     def decision(self, code: str) -> str:
         return self._label(labels.DECISIONS, code)
